@@ -1,0 +1,76 @@
+"""Shared configuration of the check suite: Hypothesis profiles, the results store, the summary.
+
+Profiles (all deadline=None because JAX compiles on first call):
+- ``ci``: derandomized, few examples, a bounded shape grid (chosen when CI is set);
+- ``dev``: the default at a desk;
+- ``thorough``: many examples and larger sizes, same code.
+Select with RNN_CHECKS_PROFILE=<name> (or tox -e thorough). The active profile's size knobs
+are in ``checks/strategies.py`` (``SIZES``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+
+import jax
+import pytest
+from hypothesis import settings
+
+from checks._profiles import active_profile
+from reports._store import ResultsStore
+from reports._summary import claim_summaries, mutant_summaries
+
+settings.load_profile(active_profile())
+
+# JAX's persistent compilation cache makes a second run of the suite start warm.
+_cache = os.environ.get("RNN_CHECKS_JAX_CACHE", str(Path(__file__).resolve().parent.parent / ".jax_cache"))
+if _cache:
+    jax.config.update("jax_compilation_cache_dir", _cache)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+def _store_path() -> Path:
+    env = os.environ.get("RNN_CHECKS_STORE")
+    if env:
+        return Path(env)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    return Path("out") / "checks" / f"results-{stamp}.jsonl"
+
+
+_STORE = ResultsStore(_store_path())
+
+
+@pytest.fixture(scope="session")
+def store() -> ResultsStore:
+    """The session's append-only results store (one JSON record per evaluated case)."""
+    return _STORE
+
+
+def pytest_report_header(config):
+    return [f"rnn-gen-checks: hypothesis profile {active_profile()!r}, results store {_STORE.path}"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from tabulate import tabulate
+
+    if not _STORE.path.exists():
+        return
+    contents = _STORE.read()
+    rows = claim_summaries(contents.records)
+    tr = terminalreporter
+    tr.section("theory claims: per-claim summary")
+    if rows:
+        cols = ["claim", "provenance", "cases", "violations", "non_vacuous_fraction", "verdict"]
+        tr.write_line(tabulate([[r.get(c) for c in cols] for r in rows], headers=cols,
+                               floatfmt=".2f"))
+    muts = mutant_summaries(contents.records)
+    if muts:
+        tr.write_line("")
+        tr.write_line(tabulate([[m["mutant"], m["claim"], m["rejected"]] for m in muts],
+                               headers=["mutant (power check)", "claim", "rejected"]))
+    if contents.corrupt:
+        tr.write_line(f"{len(contents.corrupt)} corrupt line(s) in the store were skipped")
+    tr.write_line(f"results store: {_STORE.path}  ({len(contents.records)} records; "
+                  f"render with: python -m reports render {_STORE.path})")

@@ -1,0 +1,47 @@
+"""The paper's RNN in JAX: model, initialization, training, empirical NTK, data and targets.
+
+See THEORY.md sections 2 (model, training), 3 (kernel) and 5 (concept classes).
+"""
+
+from ._data import (
+    FUNCTIONS,
+    AdditiveTarget,
+    NVariableTarget,
+    ParityTarget,
+    RandomLabelTarget,
+    Task,
+    TokenDistribution,
+)
+from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
+from ._rnn import (
+    Params,
+    RNNConfig,
+    apply,
+    apply_w,
+    hidden_states,
+    init_params,
+    init_seeds,
+    predict_seeds,
+)
+from ._train import (
+    LOSSES,
+    METHODS,
+    TrainConfig,
+    TrainRecord,
+    eval_loss,
+    record_to_numpy,
+    sgd_samples,
+    train,
+    train_seeds,
+)
+from ._validation import check_float, check_int, check_positions, check_tokens
+
+__all__ = [
+    "FUNCTIONS", "LOSSES", "METHODS", "NTK_METHODS",
+    "AdditiveTarget", "NVariableTarget", "ParityTarget", "RandomLabelTarget", "Task",
+    "TokenDistribution", "Params", "RNNConfig", "TrainConfig", "TrainRecord",
+    "apply", "apply_w", "check_float", "check_int", "check_positions", "check_tokens",
+    "empirical_ntk", "eval_loss", "grad_w", "hidden_states", "init_params", "init_seeds",
+    "linearized_predict", "ntk_factors", "predict_seeds", "record_to_numpy", "sgd_samples", "train",
+    "train_seeds",
+]

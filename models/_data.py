@@ -1,0 +1,282 @@
+"""Inputs and target concept classes (THEORY.md section 5). Everything is seeded.
+
+Tokens: X_l in R^d with ||X_l|| about r (``scale``), r from 0.1 to 10 and beyond: the
+paper's claim C1 is precisely that r need not be small.
+
+Targets (positions are 1-based, as in the paper: l = 1..L):
+- ``AdditiveTarget``:  y = sum_{l in P} a_l f(beta_l^T X_l / s)          (claims C1, C2)
+- ``NVariableTarget``: y = f(sum_{i<=N} beta_i^T X_{l_i} / s)             (claims C3, C4)
+- ``ParityTarget``:    y = prod_i sign(beta_i^T X_{l_i})                 (negative control)
+- ``RandomLabelTarget``: y = +-1 from a hash of x, independent of any structure (negative control)
+
+``s`` (``input_scale``) is 1 by default: the target sees the raw tokens, whatever their
+norm. The coefficients default to a_l = 1/sqrt(|P|) so that Var(y) stays O(1) as L grows,
+which keeps bounds at different L on the same [0, 1] loss scale.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._validation import check_choice, check_float, check_int, check_positions
+
+TOKEN_KINDS = ("gaussian", "sphere")
+
+
+@dataclass(frozen=True)
+class TokenDistribution:
+    """i.i.d. tokens X_l in R^d for l = 1..L with E||X_l||^2 = r^2.
+
+    kind='gaussian': X_l ~ N(0, r^2/d I).  kind='sphere': X_l uniform on the sphere of radius r.
+    """
+
+    L: int
+    d: int
+    scale: float = 1.0
+    kind: str = "gaussian"
+
+    def __post_init__(self):
+        check_int("L", self.L, low=1)
+        check_int("d", self.d, low=1)
+        check_float("scale", self.scale, low=0.0, low_open=True)
+        check_choice("kind", self.kind, TOKEN_KINDS)
+
+    def sample(self, key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
+        """n sequences, shape (n, L, d)."""
+        Z = jax.random.normal(key, (n, self.L, self.d), dtype)
+        if self.kind == "sphere":
+            Z = Z / jnp.linalg.norm(Z, axis=-1, keepdims=True) * self.scale
+        else:
+            Z = Z * (self.scale / math.sqrt(self.d))
+        return Z
+
+
+FUNCTIONS = ("sin", "cos", "exp", "tanh", "poly", "linear")
+
+
+def _apply_f(f: str, t: jax.Array, degree: int) -> jax.Array:
+    if f == "sin":
+        return jnp.sin(t)
+    if f == "cos":
+        return jnp.cos(t)
+    if f == "exp":
+        return jnp.exp(t)
+    if f == "tanh":
+        return jnp.tanh(t)
+    if f == "poly":
+        # t^k / k!: the degree-k term of an analytic function's Taylor series.
+        return t**degree / math.factorial(degree)
+    return t  # linear
+
+
+def _unit_vectors(seed: int, k: int, d: int) -> np.ndarray:
+    v = np.random.default_rng(seed).standard_normal((k, d))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _register(cls, data_fields):
+    meta = [f for f in cls.__dataclass_fields__ if f not in data_fields]
+    return jax.tree_util.register_dataclass(cls, data_fields=list(data_fields), meta_fields=meta)
+
+
+@dataclass(frozen=True)
+class AdditiveTarget:
+    """y = sum_{l in positions} a_l f(beta_l^T X_l / input_scale)   (THEORY.md section 5).
+
+    Paper symbols: beta_l = ``betas[i]`` (unit vectors drawn from ``seed``), a_l = ``coeffs[i]``,
+    f = ``f`` (with ``degree`` k when f = 'poly'). ``positions`` defaults to all of 1..L.
+    Build with ``AdditiveTarget.make``; the dataclass is a JAX pytree.
+    """
+
+    L: int
+    d: int
+    f: str
+    positions: tuple[int, ...]
+    degree: int
+    input_scale: float
+    seed: int
+    betas: np.ndarray = field(repr=False)
+    coeffs: np.ndarray = field(repr=False)
+    family: str = "additive"
+
+    @classmethod
+    def make(cls, L, d, f="sin", *, positions=None, degree=2, input_scale=1.0, seed=0,
+             coeffs=None):
+        L = check_int("L", L, low=1)
+        d = check_int("d", d, low=1)
+        check_choice("f", f, FUNCTIONS)
+        degree = check_int("degree", degree, low=0, high=12)
+        check_float("input_scale", input_scale, low=0.0, low_open=True)
+        pos = tuple(range(1, L + 1)) if positions is None else check_positions(positions, L)
+        if coeffs is None:
+            coeffs = np.full(len(pos), 1.0 / math.sqrt(len(pos)))
+        coeffs = np.asarray(coeffs, dtype=np.float64)
+        if coeffs.shape != (len(pos),) or not np.all(np.isfinite(coeffs)):
+            raise ValueError(f"coeffs must be {len(pos)} finite numbers (one per position)")
+        return cls(L, d, f, pos, degree, float(input_scale), int(seed),
+                   _unit_vectors(seed, len(pos), d), coeffs)
+
+    def __call__(self, X: jax.Array) -> jax.Array:
+        idx = np.asarray(self.positions) - 1
+        t = jnp.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        return _apply_f(self.f, t / self.input_scale, self.degree) @ jnp.asarray(self.coeffs, X.dtype)
+
+    def describe(self) -> dict:
+        return {"family": self.family, "f": self.f, "positions": list(self.positions),
+                "degree": self.degree, "input_scale": self.input_scale, "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class NVariableTarget:
+    """y = f(sum_{i<=N} beta_i^T X_{l_i} / input_scale) with l_1 < ... < l_N, l_0 = l_N - l_1.
+
+    The N-variable class of claims C3/C4. ``betas`` are unit vectors / sqrt(N) drawn from
+    ``seed``, so the argument of f has the scale of one token projection whatever N is.
+    """
+
+    L: int
+    d: int
+    f: str
+    positions: tuple[int, ...]
+    degree: int
+    input_scale: float
+    seed: int
+    betas: np.ndarray = field(repr=False)
+    family: str = "n-variable"
+
+    @classmethod
+    def make(cls, L, d, positions, f="sin", *, degree=2, input_scale=1.0, seed=0):
+        L = check_int("L", L, low=1)
+        d = check_int("d", d, low=1)
+        pos = check_positions(positions, L)
+        check_choice("f", f, FUNCTIONS)
+        degree = check_int("degree", degree, low=0, high=12)
+        check_float("input_scale", input_scale, low=0.0, low_open=True)
+        betas = _unit_vectors(seed, len(pos), d) / math.sqrt(len(pos))
+        return cls(L, d, f, pos, degree, float(input_scale), int(seed), betas)
+
+    @property
+    def N(self) -> int:
+        return len(self.positions)
+
+    @property
+    def spread(self) -> int:
+        """l_0 = max_i l_i - min_i l_i."""
+        return self.positions[-1] - self.positions[0]
+
+    def __call__(self, X: jax.Array) -> jax.Array:
+        idx = np.asarray(self.positions) - 1
+        t = jnp.einsum("nkd,kd->n", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        return _apply_f(self.f, t / self.input_scale, self.degree)
+
+    def describe(self) -> dict:
+        return {"family": self.family, "f": self.f, "positions": list(self.positions),
+                "N": self.N, "l0": self.spread, "degree": self.degree,
+                "input_scale": self.input_scale, "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class ParityTarget:
+    """Negative control: y = prod_i sign(beta_i^T X_{l_i}) over the given positions.
+
+    A product of N sign bits is not a smooth function of one projection per token (C1/C2)
+    nor of one projection of the concatenation (C3); its kernel complexity grows
+    exponentially with N, which is what a scaling check must be able to tell apart.
+    """
+
+    L: int
+    d: int
+    positions: tuple[int, ...]
+    seed: int
+    betas: np.ndarray = field(repr=False)
+    family: str = "parity"
+
+    @classmethod
+    def make(cls, L, d, positions=None, *, seed=0):
+        L = check_int("L", L, low=1)
+        d = check_int("d", d, low=1)
+        pos = tuple(range(1, L + 1)) if positions is None else check_positions(positions, L)
+        return cls(L, d, pos, int(seed), _unit_vectors(seed, len(pos), d))
+
+    def __call__(self, X: jax.Array) -> jax.Array:
+        idx = np.asarray(self.positions) - 1
+        t = jnp.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        return jnp.prod(jnp.where(t >= 0, 1.0, -1.0).astype(X.dtype), axis=1)
+
+    def describe(self) -> dict:
+        return {"family": self.family, "positions": list(self.positions), "N": len(self.positions),
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class RandomLabelTarget:
+    """Negative control: labels +-1 that are a pseudo-random function of x (no structure).
+
+    The label is the sign of sin(1e4 * <x, u>) for a fixed random u: deterministic (so test and
+    train sets agree on the "function"), but with no smooth structure at any scale.
+    """
+
+    L: int
+    d: int
+    seed: int
+    u: np.ndarray = field(repr=False)
+    family: str = "random-labels"
+
+    @classmethod
+    def make(cls, L, d, *, seed=0):
+        L = check_int("L", L, low=1)
+        d = check_int("d", d, low=1)
+        u = np.random.default_rng(seed).standard_normal((L, d))
+        return cls(L, d, int(seed), u)
+
+    def __call__(self, X: jax.Array) -> jax.Array:
+        t = jnp.einsum("nld,ld->n", X, jnp.asarray(self.u, X.dtype))
+        return jnp.where(jnp.sin(1e4 * t) >= 0, 1.0, -1.0).astype(X.dtype)
+
+    def describe(self) -> dict:
+        return {"family": self.family, "seed": self.seed}
+
+
+for _cls, _data in ((AdditiveTarget, ("betas", "coeffs")), (NVariableTarget, ("betas",)),
+                    (ParityTarget, ("betas",)), (RandomLabelTarget, ("u",))):
+    _register(_cls, _data)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A data distribution: tokens and a target, plus optional label noise (std ``noise``)."""
+
+    tokens: TokenDistribution
+    target: object
+    noise: float = 0.0
+
+    def __post_init__(self):
+        check_float("noise", self.noise, low=0.0)
+        t = self.target
+        if (t.L, t.d) != (self.tokens.L, self.tokens.d):
+            raise ValueError(
+                f"target expects (L, d) = ({t.L}, {t.d}) but tokens have "
+                f"(L, d) = ({self.tokens.L}, {self.tokens.d})"
+            )
+
+    def sample(self, key: jax.Array, n: int, dtype=jnp.float32):
+        """n i.i.d. pairs (X, y): X of shape (n, L, d), y of shape (n,)."""
+        n = check_int("n", n, low=1)
+        kx, kn = jax.random.split(key)
+        X = self.tokens.sample(kx, n, dtype)
+        y = self.target(X)
+        if self.noise > 0:
+            y = y + self.noise * jax.random.normal(kn, y.shape, dtype)
+        return X, y
+
+    def describe(self) -> dict:
+        return {"L": self.tokens.L, "d": self.tokens.d, "scale": self.tokens.scale,
+                "token_kind": self.tokens.kind, "noise": self.noise, **self.target.describe()}
+
+
+_register(Task, ("target",))

@@ -1,0 +1,101 @@
+"""Empirical neural tangent kernel for W-only training, and the linearized predictor.
+
+    K_m(x, x') = < grad_W f(W0; x), grad_W f(W0; x') >_F          (THEORY.md section 3)
+    f_lin(x)   = f(W0; x) + < grad_W f(W0; x), W - W0 >_F          (THEORY.md section 4, G2)
+
+Two ways to compute K_m (the benchmarks pick the faster per size):
+- 'jacobian': materialise J (n, m*m) with jax.jacrev and contract; O(n m^2) memory.
+- 'factored': grad_W f(x) = sum_l delta_l h_{l-1}^T with delta_l = df/dg_l, so
+  K(x, x') = sum_{l, k} (delta_l . delta'_k)(h_{l-1} . h'_{k-1}); O(n L m) memory and
+  O(n n' L^2 m) time, which wins whenever L^2 < m.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from ._rnn import Params, apply_w, hidden_states
+from ._validation import check_choice, check_tokens
+
+NTK_METHODS = ("auto", "factored", "jacobian")
+
+
+def _deltas(W, A, B, X):
+    """delta_l = df/dg_l for l = 1..L, via the gradient of an additive perturbation of g_l."""
+    L = X.shape[1]
+
+    def f_eps(eps):  # eps: (n, L, m), added to g_l
+        AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A) + jnp.swapaxes(eps, 0, 1)
+
+        def step(h, ax):
+            return jax.nn.relu(h @ W.T + ax), None
+
+        hL, _ = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), W.dtype), AX)
+        return jnp.sum(hL @ B)  # examples are independent, so one gradient gives every delta
+
+    return jax.grad(f_eps)(jnp.zeros((X.shape[0], L, W.shape[0]), W.dtype))  # (n, L, m)
+
+
+def ntk_factors(W, A, B, X):
+    """(delta, hprev), each (n, L, m): grad_W f(x_i) = sum_l delta[i, l] outer hprev[i, l]."""
+    hs = hidden_states(W, A, X)  # (L, n, m): h_1..h_L
+    hprev = jnp.concatenate([jnp.zeros_like(hs[:1]), hs[:-1]], axis=0)  # h_0..h_{L-1}
+    return _deltas(W, A, B, X), jnp.swapaxes(hprev, 0, 1)
+
+
+@jax.jit
+def _ntk_factored(W, A, B, X1, X2):
+    d1, h1 = ntk_factors(W, A, B, X1)
+    d2, h2 = ntk_factors(W, A, B, X2)
+    gd = jnp.einsum("ilm,jkm->ijlk", d1, d2)
+    gh = jnp.einsum("ilm,jkm->ijlk", h1, h2)
+    return jnp.sum(gd * gh, axis=(2, 3))
+
+
+@jax.jit
+def _ntk_jacobian(W, A, B, X1, X2):
+    def jac(X):
+        J = jax.jacrev(lambda W_: apply_w(W_, A, B, X))(W)  # (n, m, m)
+        return J.reshape(X.shape[0], -1)
+
+    return jac(X1) @ jac(X2).T
+
+
+def empirical_ntk(params: Params, X1, X2=None, *, method: str = "auto") -> jax.Array:
+    """Gram K_m(X1) (X2 None) or cross-Gram K_m(X1, X2) of the W-gradients at ``params``."""
+    check_choice("method", method, NTK_METHODS)
+    d = params.A.shape[-1]
+    X1 = jnp.asarray(check_tokens("X1", X1, d=d), params.W.dtype)
+    X2 = X1 if X2 is None else jnp.asarray(check_tokens("X2", X2, d=d, L=X1.shape[1]), params.W.dtype)
+    if X1.ndim != 3 or X2.ndim != 3:
+        raise ValueError("X1 and X2 must have shape (n, L, d)")
+    if method == "auto":
+        method = "factored" if X1.shape[1] ** 2 <= params.W.shape[0] * 4 else "jacobian"
+    fn = _ntk_factored if method == "factored" else _ntk_jacobian
+    return fn(params.W, params.A, params.B, X1, X2)
+
+
+@jax.jit
+def _linearized(W0, A, B, W, X):
+    f0, df = jax.jvp(lambda W_: apply_w(W_, A, B, X), (W0,), (W - W0,))
+    return f0 + df
+
+
+def linearized_predict(params0: Params, W, X) -> jax.Array:
+    """f_lin(x) = f(W0; x) + <grad_W f(W0; x), W - W0> for every x in X (one JVP)."""
+    X = jnp.asarray(check_tokens("X", X, d=params0.A.shape[-1]), params0.W.dtype)
+    if X.ndim == 2:
+        X = X[None]
+    W = jnp.asarray(W, params0.W.dtype)
+    if W.shape != params0.W.shape:
+        raise ValueError(f"W has shape {W.shape}, expected {params0.W.shape}")
+    return _linearized(params0.W, params0.A, params0.B, W, X)
+
+
+@partial(jax.jit, static_argnames=())
+def grad_w(W, A, B, X):
+    """Per-example gradients grad_W f(W; x_i), shape (n, m, m) (small sizes / tests only)."""
+    return jax.jacrev(lambda W_: apply_w(W_, A, B, X))(W)

@@ -1,0 +1,126 @@
+"""The paper's recurrent network (THEORY.md section 2).
+
+    h_0 = 0,  g_l = W h_{l-1} + A X_l,  h_l = relu(g_l)  (l = 1..L),  f(W; x) = B . h_L
+
+Symbols -> arguments: W (m x m) = ``params.W``, A (m x d) = ``params.A``,
+B (m,) = ``params.B``, X_l = ``x[l-1]``, width m = ``RNNConfig.m``.
+Initialization W_ij, A_ij ~ N(0, 2/m), B_j ~ N(0, 1/m). Only W is trained; A and B
+stay at their initial values (the training code differentiates with respect to W only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._validation import check_choice, check_int, check_tokens
+
+
+class Params(NamedTuple):
+    """Network parameters as a pytree. Leading axes (seeds) are allowed: see ``init_seeds``."""
+
+    W: jax.Array  # (m, m), trained
+    A: jax.Array  # (m, d), fixed at init
+    B: jax.Array  # (m,),   fixed at init
+
+
+@dataclass(frozen=True)
+class RNNConfig:
+    """Architecture of THEORY.md section 2: token dimension ``d``, width ``m``.
+
+    ``dtype`` is float32 by default (training speed); float64 is available for
+    Monte-Carlo checks that need the extra precision (call inside ``jax.enable_x64``).
+    """
+
+    d: int
+    m: int
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        check_int("d", self.d, low=1)
+        check_int("m", self.m, low=1)
+        check_choice("dtype", self.dtype, ("float32", "float64"))
+
+
+def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
+    """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1/m) entrywise (the paper's initialization)."""
+    kw, ka, kb = jax.random.split(key, 3)
+    m, d, dt = cfg.m, cfg.d, jnp.dtype(cfg.dtype)
+    W = jax.random.normal(kw, (m, m), dt) * jnp.sqrt(2.0 / m).astype(dt)
+    A = jax.random.normal(ka, (m, d), dt) * jnp.sqrt(2.0 / m).astype(dt)
+    B = jax.random.normal(kb, (m,), dt) * jnp.sqrt(1.0 / m).astype(dt)
+    return Params(W, A, B)
+
+
+def init_seeds(keys: jax.Array, cfg: RNNConfig) -> Params:
+    """Independent initializations, one per key, stacked on a leading seed axis."""
+    return jax.vmap(lambda k: init_params(k, cfg))(keys)
+
+
+def hidden_states(W: jax.Array, A: jax.Array, X: jax.Array) -> jax.Array:
+    """All hidden states h_1..h_L for a batch X of shape (n, L, d); returns (L, n, m).
+
+    A X_l is computed for every l in one matmul; the recurrence is a ``lax.scan``
+    over time whose body is a batched (n, m) x (m, m) matmul.
+    """
+    AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A)
+
+    def step(h, ax):
+        h = jax.nn.relu(h @ W.T + ax)
+        return h, h
+
+    h0 = jnp.zeros((X.shape[0], W.shape[0]), W.dtype)
+    _, hs = jax.lax.scan(step, h0, AX)
+    return hs
+
+
+def apply_w(W: jax.Array, A: jax.Array, B: jax.Array, X: jax.Array) -> jax.Array:
+    """f(W; x) for every sequence of X (n, L, d) -> (n,). Pure, jit/vmap/grad friendly."""
+    AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A)
+
+    def step(h, ax):
+        return jax.nn.relu(h @ W.T + ax), None
+
+    hL, _ = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), W.dtype), AX)
+    return hL @ B
+
+
+_apply_jit = jax.jit(apply_w)
+
+
+def apply(params: Params, X) -> jax.Array:
+    """Public, validated forward pass: X of shape (n, L, d) or (L, d); returns (n,) or ()."""
+    arr = check_tokens("X", X, d=params.A.shape[-1])
+    if params.W.ndim != 2:
+        raise ValueError(
+            f"params carry a seed axis (W has shape {params.W.shape}); "
+            "use jax.vmap(apply_w, ...) or models.predict_seeds for stacked seeds"
+        )
+    single = arr.ndim == 2
+    out = _apply_jit(params.W, params.A, params.B, jnp.asarray(arr[None] if single else arr))
+    return out[0] if single else out
+
+
+@jax.jit
+def _predict_seeds(W, A, B, X):
+    return jax.vmap(apply_w, in_axes=(0, 0, 0, None))(W, A, B, X)
+
+
+def predict_seeds(params: Params, X) -> jax.Array:
+    """Forward pass of S stacked seeds on a shared batch: returns (S, n)."""
+    arr = check_tokens("X", X, d=params.A.shape[-1])
+    if arr.ndim == 2:
+        arr = arr[None]
+    return _predict_seeds(params.W, params.A, params.B, jnp.asarray(arr))
+
+
+def param_count(cfg: RNNConfig) -> dict[str, int]:
+    return {"W (trained)": cfg.m * cfg.m, "A (fixed)": cfg.m * cfg.d, "B (fixed)": cfg.m}
+
+
+def as_numpy(params: Params) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in params._asdict().items()}

@@ -1,0 +1,127 @@
+"""The results store: one JSON record per evaluated case, appended to a JSONL file.
+
+Each record is written with a single ``os.write`` on an ``O_APPEND`` descriptor followed by
+``fsync``, so a run killed at any point leaves every finished record intact and at most one
+truncated last line, which ``read_records`` reports and skips. Resuming a sweep reads the
+``case_id``s already present and skips them, so nothing is redone, duplicated or lost.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SCHEMA = 1
+
+
+def _jsonable(x):
+    """numpy / jax scalars and arrays to plain JSON; inf/nan as strings (JSON has neither)."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if hasattr(x, "tolist") and not isinstance(x, (str, bytes)):
+        return _jsonable(x.tolist())
+    if isinstance(x, bool) or x is None or isinstance(x, (int, str)):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else str(x)
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return f if math.isfinite(f) else str(f)
+
+
+def case_id(kind: str, config: dict, seed) -> str:
+    """A stable id of (kind, configuration, seed): the resume key."""
+    blob = json.dumps({"kind": kind, "config": _jsonable(config), "seed": _jsonable(seed)},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def make_record(kind: str, claim: str, config: dict, seed, *, metrics: dict, verdict: str,
+                bound: dict | None = None, timings: dict | None = None, repro: str = "",
+                note: str = "") -> dict:
+    return _jsonable({
+        "schema": SCHEMA, "kind": kind, "claim": claim, "case_id": case_id(kind, config, seed),
+        "config": config, "seed": seed, "metrics": metrics, "bound": bound or {},
+        "verdict": verdict, "timings": timings or {}, "repro": repro, "note": note,
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    })
+
+
+class ResultsStore:
+    """Append-only JSONL store at ``path`` (created with its parent folders on first write)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    def append(self, record: dict) -> None:
+        line = (json.dumps(_jsonable(record), sort_keys=True) + "\n").encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def extend(self, records: Iterable[dict]) -> int:
+        k = 0
+        for r in records:
+            self.append(r)
+            k += 1
+        return k
+
+    def read(self) -> StoreContents:
+        return read_records(self.path)
+
+    def done_ids(self) -> set[str]:
+        return {r["case_id"] for r in self.read().records if "case_id" in r}
+
+
+@dataclass
+class StoreContents:
+    records: list[dict] = field(default_factory=list)
+    corrupt: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+def read_records(path: str | os.PathLike) -> StoreContents:
+    """All valid records of a store; corrupt lines are listed (line number, reason), not fatal.
+
+    Raises FileNotFoundError with a clear message when the store does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"results store {str(path)!r} does not exist (run a sweep first)")
+    out = StoreContents()
+    with open(path, "rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            text = raw.decode("utf-8", errors="replace").strip()
+            if not text:
+                continue
+            try:
+                rec = json.loads(text)
+            except json.JSONDecodeError as e:
+                out.corrupt.append((i, f"not JSON ({e.msg})"))
+                continue
+            if not isinstance(rec, dict) or not {"kind", "claim", "case_id", "verdict"} <= rec.keys():
+                out.corrupt.append((i, "missing one of kind/claim/case_id/verdict"))
+                continue
+            out.records.append(rec)
+    return out
+
+
+def dedupe(records: list[dict]) -> list[dict]:
+    """Keep the last record of each case_id (a resumed run never duplicates, but merges might)."""
+    seen: dict[str, dict] = {}
+    for r in records:
+        seen[r["case_id"]] = r
+    return list(seen.values())

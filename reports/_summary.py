@@ -1,0 +1,100 @@
+"""Per-claim summaries of a results store: the numbers a report and the pytest summary print.
+
+Bound claims (rigorous, G1/G2): cases, violations, divergences, vacuous share, the observed
+violation rate against delta + delta_test (binomial test), slack quantiles bound / test risk,
+verdict. Fitted claims (scaling laws, rates): the fit's verdict and numbers. Mutant records
+(deliberately wrong bounds or kernels from the power checks) are summarised apart and never
+count toward a claim's verdict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import theory as T
+
+from ._store import dedupe
+
+
+def _num(x):
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v
+
+
+def _bound_summary(claim: str, recs: list[dict]) -> dict:
+    evaluated = [r for r in recs if r["verdict"] in ("holds", "vacuous", "violation")]
+    viol = [r for r in evaluated if r["verdict"] == "violation"]
+    vac = [r for r in evaluated if r["verdict"] == "vacuous"]
+    div = [r for r in recs if r["verdict"] == "diverged"]
+    na = [r for r in recs if r["verdict"] == "not-applicable"]
+    slack = [(_num(r["bound"].get("value")) / max(_num(r["metrics"].get("test_risk")), 1e-12))
+             for r in evaluated]
+    slack = [s for s in slack if math.isfinite(s)]
+    q = np.quantile(slack, [0.0, 0.5, 0.9]).tolist() if slack else [None] * 3
+    delta = _num(evaluated[0]["config"].get("delta")) if evaluated else 0.05
+    dtest = _num(evaluated[0]["config"].get("delta_test")) if evaluated else 0.01
+    rt = T.violation_rate_test(len(viol), len(evaluated), delta, dtest) if evaluated else None
+    nonvac = (len(evaluated) - len(vac)) / len(evaluated) if evaluated else 0.0
+    if not evaluated:
+        verdict = "no evaluable case"
+    elif viol:
+        verdict = "VIOLATED"
+    elif not vac or len(vac) < len(evaluated):
+        verdict = "holds"
+    else:
+        verdict = "holds (all vacuous: tested nothing)"
+    return {"claim": claim, "provenance": T.get_claim(claim).provenance, "cases": len(evaluated),
+            "violations": len(viol), "diverged": len(div), "not_applicable": len(na),
+            "non_vacuous_fraction": nonvac,
+            "violation_rate": rt.observed_rate if rt else None,
+            "allowed_rate": rt.expected_rate if rt else None,
+            "rate_p_value": rt.p_value if rt else None,
+            "slack_min": q[0], "slack_median": q[1], "slack_p90": q[2], "verdict": verdict}
+
+
+def claim_summaries(records: list[dict]) -> list[dict]:
+    """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries)."""
+    records = dedupe(records)
+    real = [r for r in records if not r.get("metrics", {}).get("mutant")]
+    rows = []
+    by_claim: dict[str, list[dict]] = {}
+    for r in real:
+        by_claim.setdefault(r["claim"], []).append(r)
+    for claim in sorted(by_claim):
+        recs = by_claim[claim]
+        kinds = {r["kind"] for r in recs}
+        if "bound" in kinds:
+            rows.append(_bound_summary(claim, [r for r in recs if r["kind"] == "bound"]))
+        fits = [r for r in recs if r["kind"] in ("scaling", "rate-fit")]
+        for r in fits:
+            m = r["metrics"]
+            base = claim.split("-")[0] if claim.startswith("C4") else claim
+            rows.append({"claim": claim, "provenance": T.get_claim(base).provenance,
+                         "cases": 1, "violations": 0 if r["verdict"] == "supported" else None,
+                         "non_vacuous_fraction": None,
+                         "fitted": m.get("fitted_slope", m.get("fitted_rate")),
+                         "declared": m.get("declared_exponent", m.get("declared_rate")),
+                         "verdict": r["verdict"]})
+        ident = [r for r in recs if r["kind"] == "identity"]
+        if ident:
+            bad = [r for r in ident if r["verdict"] != "pass"]
+            rows.append({"claim": claim, "provenance": T.get_claim(claim).provenance,
+                         "cases": len(ident), "violations": len(bad),
+                         "non_vacuous_fraction": None,
+                         "verdict": "holds" if not bad else "VIOLATED"})
+    return rows
+
+
+def mutant_summaries(records: list[dict]) -> list[dict]:
+    """How each deliberately wrong bound or kernel fared: it must have been rejected."""
+    rows = []
+    for r in dedupe(records):
+        if r["kind"] == "power":
+            rows.append({"mutant": r["config"].get("mutant"), "claim": r["claim"],
+                         "rejected": r["verdict"] == "rejected", "detail": r.get("note", "")})
+    return rows

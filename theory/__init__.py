@@ -1,0 +1,55 @@
+"""The theory the suite checks: the infinite-width kernel, the bounds, and the claim registry.
+
+Every function carries a provenance tag (THEORY.md section 0): see ``PROVENANCE`` and each claim
+in ``REGISTRY``.
+"""
+
+from ._bounds import (
+    PROVENANCE as BOUND_PROVENANCE,
+)
+from ._bounds import (
+    BoundResult,
+    RateTest,
+    binomial_tail,
+    complexity,
+    confidence_term,
+    g1_bound,
+    g2_bound,
+    gd_residual_bound,
+    grid_index,
+    hoeffding_lcb,
+    hoeffding_ucb,
+    is_violation,
+    linearized_gd_trajectory,
+    prior_two_layer_form,
+    rademacher_bound,
+    sample_size,
+    violation_rate_test,
+    weight_movement_limit,
+)
+from ._claims import (
+    AZL_EPS,
+    C4_SMALL_L0,
+    C4_SMALL_N,
+    PROVENANCE_TAGS,
+    REGISTRY,
+    Claim,
+    Hypothesis,
+    PowerLaw,
+    RateLaw,
+    get_claim,
+)
+from ._kernel import ntk_diagonal, ntk_gram, ntk_gram_pair_reference
+from ._linalg import KernelSolve, SingularKernelError, kernel_solve, spectrum
+
+PROVENANCE = {**BOUND_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact"}
+
+__all__ = [
+    "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
+    "Hypothesis", "KernelSolve", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
+    "RateLaw", "RateTest", "SingularKernelError", "binomial_tail", "complexity",
+    "confidence_term", "g1_bound", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
+    "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
+    "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
+    "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",
+]

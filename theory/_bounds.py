@@ -1,0 +1,278 @@
+"""Generalization bounds, complexity, sample sizes, GD facts and the violation rule.
+
+THEORY.md section 4. Provenance of each function is in its ``PROVENANCE`` entry below and in
+every result object it returns.
+
+G1 (rigorous, kernel limit) and G2 (rigorous for the linearized predictor) share one form: for a
+class {x -> f0(x) + <phi(x), w> : ||w|| <= B} on a sample with Gram K and a [0,1]-valued,
+1-Lipschitz loss, with probability >= 1 - delta, simultaneously over the grid B_j = gamma^j:
+
+    risk <= train_loss + 2 * Bbar * sqrt(tr K) / n + 3 * sqrt( log(2 (j+1)(j+2) / delta) / (2 n) )
+
+(Rademacher complexity B sqrt(tr K)/n, Talagrand's contraction, McDiarmid, and a union bound
+with weights delta / ((j+1)(j+2)) over the grid). j is the smallest grid index j >= 0 with
+gamma^j >= B, Bbar = gamma^j.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from models import check_float, check_int
+
+from ._linalg import kernel_solve
+
+PROVENANCE = {
+    "g1_bound": "rigorous",
+    "g2_bound": "rigorous",
+    "rademacher_bound": "rigorous",
+    "complexity": "exact",
+    "sample_size": "rigorous",
+    "gd_residual_bound": "exact",
+    "linearized_gd_trajectory": "exact",
+    "weight_movement_limit": "exact",
+    "hoeffding_lcb": "rigorous",
+    "binomial_tail": "exact",
+    "prior_two_layer_form": "prior",
+}
+
+
+@dataclass(frozen=True)
+class BoundResult:
+    """A bound's value and its terms. ``vacuous`` is value >= 1 (the loss lives in [0, 1])."""
+
+    name: str
+    value: float
+    main_term: float  # 2 * Bbar * sqrt(tr K) / n
+    confidence_term: float  # 3 * sqrt(log(2 (j+1)(j+2) / delta) / (2 n))
+    train_loss: float
+    B: float  # norm of the predictor in feature space
+    B_grid: float  # Bbar = gamma^j
+    grid_index: int  # j
+    n: int
+    delta: float
+    trace: float
+    provenance: str
+    vacuous: bool
+    reason: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k, v in list(d.items()):
+            if isinstance(v, float) and not math.isfinite(v):
+                d[k] = str(v)  # JSON has no inf/nan
+        return d
+
+
+def grid_index(B: float, gamma: float) -> int:
+    """Smallest j >= 0 with gamma^j >= B."""
+    if B <= 1.0:
+        return 0
+    j = max(0, math.ceil(math.log(B) / math.log(gamma) - 1e-12))
+    while gamma**j < B:  # guard against log rounding
+        j += 1
+    return j
+
+
+def confidence_term(n: int, delta: float, j: int) -> float:
+    return 3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / (2.0 * n))
+
+
+def rademacher_bound(B: float, trace: float, n: int, delta: float, train_loss: float = 0.0, *,
+                     gamma: float = 1.1, name: str = "rademacher", provenance: str = "rigorous",
+                     main_scale: float = 1.0) -> BoundResult:
+    """risk <= train_loss + 2 Bbar sqrt(trace)/n + 3 sqrt(log(2(j+1)(j+2)/delta)/(2n)).
+
+    Symbols: B = ``B`` (feature-space norm), tr K = ``trace``, n = ``n``, delta = ``delta``,
+    gamma = ``gamma``. ``main_scale`` multiplies the main term: 1 for the real bound; the suite
+    uses 0.1 to build the deliberately wrong bound its power checks must reject.
+    """
+    n = check_int("n", n, low=1)
+    check_float("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    check_float("gamma", gamma, low=1.0, low_open=True)
+    check_float("B", B, low=0.0)
+    check_float("trace", trace, low=0.0)
+    check_float("train_loss", train_loss, low=0.0, high=1.0)
+    j = grid_index(B, gamma)
+    Bbar = gamma**j
+    main = main_scale * 2.0 * Bbar * math.sqrt(trace) / n
+    conf = confidence_term(n, delta, j)
+    value = train_loss + main + conf
+    return BoundResult(name, value, main, conf, train_loss, B, Bbar, j, n, delta, trace,
+                       provenance, value >= 1.0)
+
+
+def _l1_answer(name: str, n: int, delta: float, train_loss: float) -> BoundResult:
+    inf = float("inf")
+    return BoundResult(
+        name, inf, inf, inf, train_loss, inf, inf, -1, n, delta, 0.0, "exact", True,
+        reason="L = 1: H = 0 (a W-only RNN of length 1 has zero W-gradient at init, since "
+               "h_0 = 0), so no target is learnable and the bound is +inf",
+    )
+
+
+def g1_bound(H, y, delta: float = 0.05, *, gamma: float = 1.1, main_scale: float = 1.0,
+             max_cond: float = 1e12) -> BoundResult:
+    """G1: a-priori bound for the minimum-norm kernel interpolant (THEORY.md section 4, rigorous).
+
+    B^2 = y^T H^{-1} y (squared RKHS norm of the interpolant), train loss 0, trace = tr H.
+    With H_ii = 1/2 the main term is sqrt(2 y^T H^{-1} y / n) (Arora et al. 2019, Thm 5.1 form).
+    H = 0 (sequence length L = 1) returns +inf with the reason, not a division by zero.
+    """
+    H = np.asarray(H, np.float64)
+    n = H.shape[0]
+    check_float("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    if n >= 1 and not np.any(H):
+        return _l1_answer("G1", n, delta, 0.0)
+    sol = kernel_solve(H, y, max_cond=max_cond)
+    res = rademacher_bound(math.sqrt(max(sol.quad, 0.0)), float(np.trace(H)), n, delta, 0.0,
+                           gamma=gamma, name="G1", main_scale=main_scale)
+    return _with_extra(res, solve_method=sol.method, lambda_min=sol.lambda_min,
+                       cond=sol.cond, solve_note=sol.note)
+
+
+def g2_bound(K, movement: float, train_loss: float, delta: float = 0.05, *, gamma: float = 1.1,
+             main_scale: float = 1.0) -> BoundResult:
+    """G2: a-posteriori bound for the linearized predictor of a trained network (rigorous).
+
+    B = ||W_T - W_0||_F (``movement``), trace = tr K_m(S) of the empirical NTK at init on the
+    training sample, ``train_loss`` = mean min(1, |f_lin(x_i) - y_i|) on that sample. It holds for
+    f_lin; the linearization gap |f(W_T; x) - f_lin(x)| is measured and reported separately.
+    """
+    K = np.asarray(K, np.float64)
+    n = K.shape[0]
+    if n >= 1 and not np.any(K):
+        return _l1_answer("G2", n, delta, float(train_loss))
+    return rademacher_bound(float(movement), float(np.trace(K)), n, delta, float(train_loss),
+                            gamma=gamma, name="G2", main_scale=main_scale)
+
+
+def _with_extra(res: BoundResult, **extra) -> BoundResult:
+    return BoundResult(**{**asdict(res), "extra": {**res.extra, **extra}})
+
+
+def prior_two_layer_form(quad: float, n: int) -> float:
+    """sqrt(2 y^T H^{-1} y / n): the leading term of Arora et al. 2019, Thm 5.1 (tag: prior)."""
+    return math.sqrt(2.0 * quad / check_int("n", n, low=1))
+
+
+def complexity(H, y) -> float:
+    """C_n = y^T H^{-1} y * tr(H) / n (THEORY.md section 4; invariant under H -> c H). exact."""
+    H = np.asarray(H, np.float64)
+    if not np.any(H):
+        return float("inf")
+    return kernel_solve(H, y).quad * float(np.trace(H)) / H.shape[0]
+
+
+def sample_size(C: float, eps: float, delta: float = 0.05, *, mean_diag: float = 1.0,
+                gamma: float = 1.1) -> int:
+    """Smallest n with G1's leading and confidence terms <= eps, for complexity C.
+
+    Since C = B^2 tr(H)/n = B^2 * mean_diag, B = sqrt(C / mean_diag) does not depend on n, so
+    n(eps) = ceil( ((2 sqrt(C) + 3 sqrt(log(2(j+1)(j+2)/delta)/2)) / eps)^2 ) ~ 4 C / eps^2.
+    """
+    check_float("C", C, low=0.0)
+    check_float("eps", eps, low=0.0, low_open=True)
+    check_float("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    check_float("mean_diag", mean_diag, low=0.0, low_open=True)
+    j = grid_index(math.sqrt(C / mean_diag), gamma)
+    Bbar = gamma**j
+    lead = 2.0 * Bbar * math.sqrt(mean_diag)
+    conf = 3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / 2.0)
+    return math.ceil(((lead + conf) / eps) ** 2)
+
+
+def gd_residual_bound(K, r0, eta: float, t) -> np.ndarray:
+    """||r_t|| <= (1 - eta lambda_min)^t ||r_0|| for linearized GD, valid when eta <= 1/lambda_max."""
+    K = np.asarray(K, np.float64)
+    ev = np.linalg.eigvalsh(K)
+    check_float("eta", eta, low=0.0, high=1.0 / ev[-1] * (1 + 1e-9), low_open=True)
+    t = np.asarray(t, np.float64)
+    return (1.0 - eta * max(ev[0], 0.0)) ** t * np.linalg.norm(r0)
+
+
+def linearized_gd_trajectory(K, r0, eta: float, steps: int) -> dict[str, np.ndarray]:
+    """Exact residual norms and weight movement of GD on the linearized model (sum loss).
+
+    r_t = (I - eta K)^t r_0 and ||W_t - W_0||^2 = sum_i (1 - (1 - eta l_i)^t)^2 c_i^2 / l_i in the
+    eigenbasis (l_i, c_i = v_i^T r_0): increasing in t for eta <= 1/lambda_max, with limit
+    r_0^T K^{-1} r_0.
+    """
+    steps = check_int("steps", steps, low=0)
+    K = np.asarray(K, np.float64)
+    ev, V = np.linalg.eigh(K)
+    check_float("eta", eta, low=0.0, high=1.0 / ev[-1] * (1 + 1e-9), low_open=True)
+    c = V.T @ np.asarray(r0, np.float64)
+    t = np.arange(steps + 1)[:, None]
+    decay = (1.0 - eta * ev[None, :]) ** t
+    resid = np.sqrt(np.sum((decay * c) ** 2, axis=1))
+    pos = ev > ev[-1] * 1e-14
+    move2 = np.sum(((1.0 - decay[:, pos]) * c[pos]) ** 2 / ev[pos], axis=1)
+    return {"residual": resid, "movement": np.sqrt(move2)}
+
+
+def weight_movement_limit(K, r0) -> float:
+    """lim_t ||W_t - W_0||_F = sqrt(r_0^T K^{-1} r_0) for linearized GD (exact)."""
+    return math.sqrt(max(kernel_solve(K, r0).quad, 0.0))
+
+
+# ---- the violation rule -------------------------------------------------------------------
+
+def hoeffding_lcb(mean: float, n_test: int, delta_test: float) -> float:
+    """Lower confidence bound of a [0,1] mean: mean - sqrt(log(1/delta_test) / (2 n_test))."""
+    n_test = check_int("n_test", n_test, low=1)
+    check_float("delta_test", delta_test, low=0.0, high=1.0, low_open=True, high_open=True)
+    return mean - math.sqrt(math.log(1.0 / delta_test) / (2.0 * n_test))
+
+
+def hoeffding_ucb(mean: float, n_test: int, delta_test: float) -> float:
+    return mean + math.sqrt(math.log(1.0 / delta_test) / (2.0 * n_test))
+
+
+def is_violation(test_risk: float, n_test: int, bound: float, delta_test: float = 0.01) -> bool:
+    """A violation: the Hoeffding LCB of the test risk (level delta_test) exceeds the bound."""
+    if not math.isfinite(test_risk):
+        raise ValueError("test_risk is not finite (a diverged run is an outcome, not a risk)")
+    return hoeffding_lcb(test_risk, n_test, delta_test) > bound
+
+
+def binomial_tail(k: int, trials: int, p: float) -> float:
+    """P(Binomial(trials, p) >= k), computed exactly in log space."""
+    k = check_int("k", k, low=0)
+    trials = check_int("trials", trials, low=0)
+    check_float("p", p, low=0.0, high=1.0)
+    if k == 0:
+        return 1.0
+    if k > trials:
+        return 0.0
+    if p == 0.0:
+        return 0.0
+    if p == 1.0:
+        return 1.0
+    terms = [math.lgamma(trials + 1) - math.lgamma(i + 1) - math.lgamma(trials - i + 1)
+             + i * math.log(p) + (trials - i) * math.log1p(-p) for i in range(k, trials + 1)]
+    mx = max(terms)
+    return min(1.0, math.exp(mx) * sum(math.exp(t - mx) for t in terms))
+
+
+@dataclass(frozen=True)
+class RateTest:
+    cases: int
+    violations: int
+    expected_rate: float  # delta + delta_test
+    observed_rate: float
+    p_value: float  # P(Bin(cases, expected) >= violations)
+    rejected: bool  # p_value < alpha: the bound fails more often than its confidence allows
+
+
+def violation_rate_test(violations: int, cases: int, delta: float, delta_test: float,
+                        alpha: float = 0.01) -> RateTest:
+    """Binomial test of an observed violation count against the allowed rate delta + delta_test."""
+    p = min(1.0, delta + delta_test)
+    pv = binomial_tail(violations, cases, p)
+    return RateTest(cases, violations, p, violations / cases if cases else float("nan"), pv,
+                    pv < alpha)
