@@ -34,13 +34,13 @@ from ._train import (
     train,
     train_seeds,
 )
-from ._validation import check_float, check_int, check_positions, check_tokens
+from ._validation import check_choice, check_float, check_int, check_positions, check_tokens
 
 __all__ = [
     "FUNCTIONS", "LOSSES", "METHODS", "NTK_METHODS",
     "AdditiveTarget", "NVariableTarget", "ParityTarget", "RandomLabelTarget", "Task",
     "TokenDistribution", "Params", "RNNConfig", "TrainConfig", "TrainRecord",
-    "apply", "apply_w", "check_float", "check_int", "check_positions", "check_tokens",
+    "apply", "apply_w", "check_choice", "check_float", "check_int", "check_positions", "check_tokens",
     "empirical_ntk", "eval_loss", "grad_w", "hidden_states", "init_params", "init_seeds",
     "linearized_predict", "ntk_factors", "predict_seeds", "record_to_numpy", "sgd_samples", "train",
     "train_seeds",

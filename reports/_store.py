@@ -64,7 +64,13 @@ class ResultsStore:
         self.path = Path(path)
 
     def append(self, record: dict) -> None:
-        line = (json.dumps(_jsonable(record), sort_keys=True) + "\n").encode()
+        self.append_many([record])
+
+    def append_many(self, records: list[dict]) -> None:
+        """Append several records with one write (all lines of one sweep item land together)."""
+        if not records:
+            return
+        line = "".join(json.dumps(_jsonable(r), sort_keys=True) + "\n" for r in records).encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -74,17 +80,21 @@ class ResultsStore:
             os.close(fd)
 
     def extend(self, records: Iterable[dict]) -> int:
-        k = 0
-        for r in records:
-            self.append(r)
-            k += 1
-        return k
+        records = list(records)
+        self.append_many(records)
+        return len(records)
 
     def read(self) -> StoreContents:
         return read_records(self.path)
 
     def done_ids(self) -> set[str]:
         return {r["case_id"] for r in self.read().records if "case_id" in r}
+
+    def done_items(self) -> set[str]:
+        """Sweep items with records in the store (the resume key of ``run_sweep``)."""
+        if not self.path.exists():
+            return set()
+        return {r["item_id"] for r in self.read().records if r.get("item_id")}
 
 
 @dataclass
