@@ -29,16 +29,24 @@ class Sizes:
     steps: int
     seeds: int
     kernel_ns: tuple[int, ...]
+    bound_examples: int  # examples of the main bound check (3 records each: G1 + 2 x G2)
+    scaling_ns: tuple[int, ...]
+    scaling_Ls: tuple[int, ...]
+    scaling_seeds: tuple[int, ...]
 
 
 SIZES = {
     # ci: 2 cores, < 15 min for the whole suite; every (L, n, m) triple is one compilation.
     "ci": Sizes(Ls=(2, 3, 4, 6), ds=(3,), ms=(256,), ns=(200,), n_test=1000, steps=150,
-                seeds=2, kernel_ns=(1, 2, 5, 8)),
+                seeds=2, kernel_ns=(1, 2, 5, 8), bound_examples=34,
+                scaling_ns=(100, 200, 400), scaling_Ls=(2, 4, 8, 16), scaling_seeds=(0, 1, 2)),
     "dev": Sizes(Ls=(2, 3, 4, 6, 8), ds=(3,), ms=(256,), ns=(200,), n_test=1000, steps=150,
-                 seeds=2, kernel_ns=(1, 2, 5, 8)),
+                 seeds=2, kernel_ns=(1, 2, 5, 8), bound_examples=20,
+                 scaling_ns=(100, 200, 400), scaling_Ls=(2, 4, 8, 16), scaling_seeds=(0, 1, 2)),
     "thorough": Sizes(Ls=(2, 3, 4, 6, 8, 12, 16), ds=(2, 3, 5), ms=(256, 1024), ns=(200, 400),
-                      n_test=2000, steps=300, seeds=4, kernel_ns=(1, 2, 5, 8, 16)),
+                      n_test=2000, steps=300, seeds=4, kernel_ns=(1, 2, 5, 8, 16),
+                      bound_examples=200, scaling_ns=(200, 400, 800, 1600),
+                      scaling_Ls=(2, 4, 8, 16, 32), scaling_seeds=(0, 1, 2, 3, 4)),
 }[active_profile()]
 
 #: The paper's point (C1) is that r need not be small: scales span 0.1 .. 10.

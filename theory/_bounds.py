@@ -230,6 +230,9 @@ def hoeffding_lcb(mean: float, n_test: int, delta_test: float) -> float:
 
 
 def hoeffding_ucb(mean: float, n_test: int, delta_test: float) -> float:
+    """Upper confidence bound of a [0,1] mean: mean + sqrt(log(1/delta_test) / (2 n_test))."""
+    n_test = check_int("n_test", n_test, low=1)
+    check_float("delta_test", delta_test, low=0.0, high=1.0, low_open=True, high_open=True)
     return mean + math.sqrt(math.log(1.0 / delta_test) / (2.0 * n_test))
 
 

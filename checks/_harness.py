@@ -1,0 +1,58 @@
+"""Helpers shared by the check modules: violation messages, identity and power records."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from reports._store import make_record
+
+
+def violation_message(rec: dict) -> str:
+    """Everything needed to reproduce and judge a violation, in one failure message."""
+    b, m = rec.get("bound", {}), rec.get("metrics", {})
+    return (
+        f"{rec['claim']} VIOLATED (provenance {b.get('provenance')}): test risk "
+        f"{m.get('test_risk'):.4f} with Hoeffding CI [{m.get('test_lcb'):.4f}, {m.get('test_ucb'):.4f}] "
+        f"(n_test = {m.get('n_test')}) exceeds the bound {b.get('value'):.4f} = train "
+        f"{b.get('train_loss'):.4f} + main {b.get('main_term'):.4f} + confidence "
+        f"{b.get('confidence_term'):.4f} (B = {b.get('B')}, grid j = {b.get('grid_index')}).\n"
+        f"configuration: {json.dumps(rec['config'], sort_keys=True)}\nseed: {rec['seed']}\n"
+        f"reproduce: {rec.get('repro')}"
+    )
+
+
+def assert_no_violation(records: list[dict]) -> None:
+    bad = [r for r in records if r["verdict"] == "violation"]
+    assert not bad, "\n\n".join(violation_message(r) for r in bad)
+
+
+def _finite_err(err) -> float:
+    err = float(err)
+    return err if math.isfinite(err) else math.inf
+
+
+def record_identity(store, claim: str, config: dict, seed, max_err, tol: float, **metrics) -> bool:
+    """Append one identity record (verdict pass iff max_err <= tol; NaN counts as a failure).
+
+    An identity check compares two computations of the same exact quantity; its record carries
+    the largest error and the tolerance it was judged against.
+    """
+    err = _finite_err(max_err)
+    ok = err <= tol
+    store.append(make_record("identity", claim, config, seed,
+                             metrics={"max_err": err, "tol": tol, **metrics},
+                             verdict="pass" if ok else "fail"))
+    return ok
+
+
+def record_power(store, claim: str, mutant: str, rejected: bool, *, seed=0, detail: str = "",
+                 **metrics) -> bool:
+    """A power-check outcome: the deliberately wrong ``mutant`` of ``claim`` was (not) rejected.
+
+    Power records have kind "power" and never count toward a claim's verdict (_summary.py).
+    """
+    store.append(make_record("power", claim, {"mutant": mutant, "claim": claim}, seed,
+                             metrics=metrics, verdict="rejected" if rejected else "not rejected",
+                             note=detail))
+    return bool(rejected)

@@ -1,0 +1,455 @@
+"""The bounds, the solves, the violation rule and the claim registry as formulas (THEORY.md section 4).
+
+These checks need no training: they compare each function of ``theory/`` with a hand computation
+or an independent evaluation, as Hypothesis properties, and run each check on a deliberately
+wrong variant to show that it would fail. The trained-network checks of the bounds live in
+test_bounds_trained.py.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+import theory as T
+from checks._harness import record_identity, record_power
+from checks.strategies import seeds
+
+pytestmark = pytest.mark.fast
+
+EPS64 = np.finfo(np.float64).eps
+
+deltas = st.floats(1e-4, 0.5)
+gammas = st.floats(1.01, 3.0)
+sample_ns = st.sampled_from((1, 2, 5, 20, 200))
+
+
+def _spd(n, seed, cond=10.0):
+    """A random SPD matrix with eigenvalues spread geometrically over [1/cond, 1]."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    ev = np.geomspace(1.0 / cond, 1.0, n)
+    return (Q * ev) @ Q.T
+
+
+def _unit_diag(S):
+    """Scale an SPD matrix to H_ii = 1/2 (the unit-input normalisation of Arora et al.)."""
+    s = 1.0 / np.sqrt(np.diag(S))
+    return 0.5 * S * np.outer(s, s)
+
+
+# ---- G1 reduces to the two-layer form when H_ii = 1/2 -----------------------------------------
+
+def prior_form_gap(H, y, delta, gamma):
+    """(main_term / prior_two_layer_form, g1 result). Equals Bbar / B in [1, gamma] when H_ii = 1/2."""
+    g1 = T.g1_bound(H, y, delta, gamma=gamma)
+    quad = T.kernel_solve(H, y).quad
+    return g1.main_term / T.prior_two_layer_form(quad, H.shape[0]), g1
+
+
+@given(n=st.sampled_from((2, 5, 20)), seed=seeds(), delta=deltas, gamma=gammas)
+@example(n=2, seed=0, delta=0.05, gamma=1.1)  # smallest n with a non-trivial H
+@example(n=20, seed=1, delta=1e-4, gamma=3.0)  # coarse grid, tiny delta
+@example(n=2, seed=2703, delta=0.5, gamma=1.03125)  # B < 1/gamma: Bbar = 1, ratio 1/B > gamma
+def test_g1_reduces_to_prior_form_on_unit_diagonal(store, n, seed, delta, gamma):
+    H = _unit_diag(_spd(n, seed, cond=50.0))
+    y = np.random.default_rng(seed + 1).standard_normal(n)
+    ratio, g1 = prior_form_gap(H, y, delta, gamma)
+    # main = 2 Bbar sqrt(n/2)/n = Bbar sqrt(2/n) and prior = B sqrt(2/n): the ratio is the grid
+    # rounding Bbar/B, in [1, gamma] when B >= 1. The grid starts at gamma^0 = 1, so for B < 1
+    # Bbar = 1 and the ratio is exactly 1/B (> gamma when B < 1/gamma). Tolerance: rounding of
+    # a few float64 operations, 1e-12 relative.
+    if g1.B >= 1.0:
+        err = max(1.0 - ratio, ratio - gamma, 0.0)
+    else:
+        err = abs(ratio * g1.B - 1.0)
+    ok = record_identity(store, "P-ADHLW", {"n": n, "delta": delta, "gamma": gamma}, seed, err, 1e-12,
+                         ratio=ratio)
+    assert ok, (ratio, gamma)
+    assert g1.main_term == pytest.approx(g1.B_grid * math.sqrt(2.0 / n), rel=1e-12)
+    assert g1.confidence_term == pytest.approx(T.confidence_term(n, delta, g1.grid_index), rel=1e-15)
+    assert g1.value == pytest.approx(g1.main_term + g1.confidence_term, rel=1e-15)
+    assert g1.train_loss == 0.0 and g1.provenance == "rigorous"
+
+
+@pytest.mark.selftest
+def test_prior_form_check_catches_non_unit_diagonal(store):
+    H = 2.0 * _unit_diag(_spd(5, 0, cond=50.0))  # H_ii = 1: the reduction must not hold
+    ratio, g1 = prior_form_gap(H, np.ones(5), 0.05, 1.1)
+    assert record_power(store, "P-ADHLW", "H_ii = 1 instead of 1/2", ratio > 1.1 * (1 + 1e-12), ratio=ratio)
+
+
+# ---- monotonicity of the confidence term and of G1 / G2 -------------------------------------
+
+def non_increasing(values) -> bool:
+    return all(b <= a for a, b in zip(values, values[1:]))
+
+
+@given(n=sample_ns, j=st.integers(0, 60), ds=st.lists(deltas, min_size=2, max_size=6, unique=True))
+@example(n=1, j=0, ds=[0.01, 0.5])  # n = 1, the first grid point
+def test_confidence_term_monotone(n, j, ds):
+    ds = sorted(ds)
+    assert non_increasing([T.confidence_term(n, d, j) for d in ds])  # larger delta, smaller term
+    assert non_increasing([T.confidence_term(k, ds[0], j) for k in (n, n + 1, 2 * n, 10 * n)])
+    assert T.confidence_term(n + 1, ds[0], j) < T.confidence_term(n, ds[0], j)  # strictly in n
+    assert T.confidence_term(n, ds[0], j + 1) > T.confidence_term(n, ds[0], j)  # grid penalty
+
+
+@given(seed=seeds(), ds=st.lists(deltas, min_size=2, max_size=5, unique=True),
+       movement=st.floats(0.0, 50.0), train_loss=st.floats(0.0, 1.0))
+@example(seed=0, ds=[1e-4, 0.5], movement=0.0, train_loss=0.0)  # B = 0: the first grid point
+def test_g1_g2_non_increasing_in_delta(seed, ds, movement, train_loss):
+    ds = sorted(ds)
+    H = _spd(8, seed)
+    y = np.random.default_rng(seed).standard_normal(8)
+    g1 = [T.g1_bound(H, y, d) for d in ds]
+    g2 = [T.g2_bound(H, movement, train_loss, d) for d in ds]
+    for res in (g1, g2):
+        assert non_increasing([r.value for r in res])
+        assert non_increasing([r.confidence_term for r in res])
+        assert len({r.main_term for r in res}) == 1  # the main term does not depend on delta
+
+
+@pytest.mark.selftest
+def test_monotonicity_check_catches_inverted_delta():
+    def wrong(n, delta, j):  # log(... * delta) instead of log(... / delta)
+        return 3.0 * math.sqrt(max(math.log(2.0 * (j + 1) * (j + 2) * delta) + 20, 0.0) / (2.0 * n))
+
+    assert not non_increasing([wrong(20, d, 0) for d in (0.01, 0.1, 0.5)])
+
+
+# ---- the formula itself -----------------------------------------------------------------------------
+
+def test_rademacher_bound_by_hand():
+    # B = 2.5, tr K = 10, n = 50, delta = 0.1, gamma = 1.1, train loss 0.05:
+    # 1.1^9 = 2.358 < 2.5 <= 1.1^10 = 2.5937, so j = 10 and Bbar = 1.1^10.
+    r = T.rademacher_bound(2.5, 10.0, 50, 0.1, 0.05, gamma=1.1)
+    Bbar = 1.1**10
+    main = 2.0 * Bbar * math.sqrt(10.0) / 50.0
+    conf = 3.0 * math.sqrt(math.log(2.0 * 11 * 12 / 0.1) / 100.0)
+    assert r.grid_index == 10 and r.B_grid == Bbar
+    assert r.main_term == pytest.approx(main, rel=1e-15)  # 0.32807...
+    assert r.confidence_term == pytest.approx(conf, rel=1e-15)  # 0.83965...
+    assert r.value == pytest.approx(0.05 + main + conf, rel=1e-15)
+    assert r.vacuous == (r.value >= 1.0) and r.vacuous
+    assert T.rademacher_bound(2.5, 10.0, 50, 0.1, 0.05, main_scale=0.1).main_term == pytest.approx(0.1 * main)
+    small = T.rademacher_bound(0.5, 1.0, 10_000, 0.05)  # B <= 1: j = 0, Bbar = 1
+    assert small.grid_index == 0 and small.B_grid == 1.0
+    assert small.value == pytest.approx(2.0 / 10_000 + 3.0 * math.sqrt(math.log(4.0 / 0.05) / 20_000))
+    assert not small.vacuous
+
+
+@given(B=st.floats(0.0, 1e4), trace=st.floats(0.0, 1e4), n=sample_ns, delta=deltas, gamma=gammas,
+       loss=st.floats(0.0, 1.0))
+def test_rademacher_bound_formula(B, trace, n, delta, gamma, loss):
+    r = T.rademacher_bound(B, trace, n, delta, loss, gamma=gamma)
+    j = r.grid_index
+    assert r.B_grid == gamma**j
+    assert r.main_term == pytest.approx(2.0 * gamma**j * math.sqrt(trace) / n, rel=1e-14, abs=0)
+    assert r.confidence_term == pytest.approx(
+        3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / (2.0 * n)), rel=1e-14)
+    assert r.value == pytest.approx(loss + r.main_term + r.confidence_term, rel=1e-14)
+
+
+# ---- grid index ---------------------------------------------------------------------------------
+
+def grid_ok(index_fn, B, gamma) -> bool:
+    j = index_fn(B, gamma)
+    return j >= 0 and gamma**j >= B and (j == 0 or gamma ** (j - 1) < B)
+
+
+@given(B=st.floats(0.0, 1e8), gamma=gammas)
+@example(B=0.0, gamma=1.1)
+@example(B=1.0, gamma=1.1)  # j = 0
+@example(B=1.1**5, gamma=1.1)  # exactly on a grid point: j = 5
+@example(B=np.nextafter(1.1**5, 2.0), gamma=1.1)  # just above it: j = 6
+@example(B=2.5, gamma=1.1)
+def test_grid_index_is_smallest(B, gamma):
+    assert grid_ok(T.grid_index, B, gamma), (B, gamma, T.grid_index(B, gamma))
+
+
+@pytest.mark.selftest
+def test_grid_check_catches_floor():
+    def floor_index(B, gamma):
+        return max(0, math.floor(math.log(B) / math.log(gamma))) if B > 0 else 0
+
+    assert not grid_ok(floor_index, 2.5, 1.1)
+
+
+# ---- complexity ------------------------------------------------------------------------------------
+
+@given(seed=seeds(), c=st.floats(1e-3, 1e3))
+@example(seed=0, c=1e-3)
+@example(seed=1, c=1e3)
+def test_complexity_invariant_under_scaling(seed, c):
+    H = _spd(8, seed, cond=100.0)
+    y = np.random.default_rng(seed).standard_normal(8)
+    C0, C1 = T.complexity(H, y), T.complexity(c * H, y)
+    # The solve's relative error is ~ n eps cond(H) = 8 * 2.2e-16 * 100 ~ 2e-13; 1e-11 leaves room.
+    assert abs(C1 - C0) <= 1e-11 * C0, (C0, C1)
+    assert C0 == pytest.approx(T.kernel_solve(H, y).quad * np.trace(H) / 8, rel=1e-15)
+
+
+@pytest.mark.selftest
+def test_complexity_check_catches_missing_trace():
+    H = _spd(8, 0, cond=100.0)
+    y = np.ones(8)
+    quad0, quad1 = T.kernel_solve(H, y).quad, T.kernel_solve(10.0 * H, y).quad
+    assert abs(quad1 - quad0) > 1e-11 * quad0  # y^T H^-1 y alone is not scale invariant
+
+
+# ---- sample size ---------------------------------------------------------------------------------
+
+def g1_terms(C, n, delta, mean_diag, gamma):
+    """G1's main + confidence terms at sample size n for complexity C (B = sqrt(C / mean_diag))."""
+    r = T.rademacher_bound(math.sqrt(C / mean_diag), n * mean_diag, n, delta, gamma=gamma)
+    return r.main_term + r.confidence_term
+
+
+@given(C=st.floats(1e-3, 100.0), eps=st.floats(0.02, 0.9), delta=deltas,
+       mean_diag=st.floats(0.1, 10.0), gamma=gammas)
+@example(C=1.0, eps=0.1, delta=0.05, mean_diag=0.5, gamma=1.1)
+@example(C=1e-3, eps=0.9, delta=0.5, mean_diag=1.0, gamma=1.1)  # tiny n
+def test_sample_size_is_smallest(C, eps, delta, mean_diag, gamma):
+    n = T.sample_size(C, eps, delta, mean_diag=mean_diag, gamma=gamma)
+    # The terms are evaluated by a different expression than sample_size's: allow 1e-12 relative
+    # for rounding when the terms sit exactly at eps.
+    assert g1_terms(C, n, delta, mean_diag, gamma) <= eps * (1 + 1e-12)
+    if n > 1:
+        assert g1_terms(C, n - 1, delta, mean_diag, gamma) > eps * (1 - 1e-12)
+
+
+@pytest.mark.selftest
+def test_sample_size_check_catches_asymptotic_formula():
+    # n ~ 4 C / eps^2 ignores the confidence term and the grid rounding: too small.
+    C, eps = 1.0, 0.1
+    n = math.ceil(4 * C / eps**2)
+    assert g1_terms(C, n, 0.05, 1.0, 1.1) > eps
+
+
+# ---- kernel solves ---------------------------------------------------------------------------------
+
+@given(n=st.sampled_from((1, 5, 20)), seed=seeds(), cond=st.floats(1.0, 1e6))
+@example(n=1, seed=0, cond=1.0)  # n = 1
+def test_kernel_solve_cholesky_matches_numpy(n, seed, cond):
+    H = _spd(n, seed, cond)
+    y = np.random.default_rng(seed).standard_normal(n)
+    s = T.kernel_solve(H, y)
+    ref = np.linalg.solve(H, y)
+    assert s.method == "cholesky" and s.note == ""
+    # Both are backward-stable solves: their difference is ~ n eps cond(H) relative.
+    assert np.linalg.norm(s.alpha - ref) <= 10 * n * EPS64 * cond * np.linalg.norm(ref)
+    assert s.quad == pytest.approx(float(y @ ref), rel=10 * n * EPS64 * cond)
+    assert s.cond == pytest.approx(cond if n > 1 else 1.0, rel=1e-6)  # n = 1: one eigenvalue
+
+
+@pytest.mark.parametrize("cond,max_cond", [(1e4, 1e3), (2e12, 1e12)])
+def test_ill_conditioned_uses_reported_eigh_fallback(cond, max_cond):
+    H = _spd(6, 0, cond)
+    y = np.random.default_rng(0).standard_normal(6)
+    s = T.kernel_solve(H, y, max_cond=max_cond)
+    assert s.method == "eigh" and "eigh fallback" in s.note and "ill-conditioned" in s.note
+    assert s.cond > max_cond
+    # the fallback still solves the system to ~ eps cond relative
+    assert np.linalg.norm(H @ s.alpha - y) <= 1e3 * EPS64 * cond * np.linalg.norm(y)
+    assert T.kernel_solve(H, y, max_cond=cond * 10).method == "cholesky"
+
+
+def test_singular_kernel_raises_naming_lambda_min():
+    X = np.random.default_rng(0).standard_normal((4, 3, 2))
+    X[3] = X[1]  # a duplicate sequence: two equal rows of H
+    H = T.ntk_gram(X)
+    with pytest.raises(T.SingularKernelError, match=r"singular: lambda_min = .* lambda_max = "):
+        T.kernel_solve(H, np.ones(4))
+    with pytest.raises(ValueError, match=r"lambda_min"):  # SingularKernelError is a ValueError
+        T.g1_bound(H, np.ones(4))
+    X[3] = 0.0  # an all-zero sequence: a zero row
+    with pytest.raises(T.SingularKernelError, match=r"lambda_min"):
+        T.kernel_solve(T.ntk_gram(X), np.ones(4))
+    assert issubclass(T.SingularKernelError, ValueError)
+    X[3] = X[0] + 1.0  # distinct again: solves
+    assert T.kernel_solve(T.ntk_gram(X), np.ones(4)).method in ("cholesky", "eigh")
+
+
+# ---- the violation rule -------------------------------------------------------------------------
+
+@given(mean=st.floats(0.0, 1.0), n=st.integers(1, 100_000), dt=st.floats(1e-6, 0.5),
+       bound=st.floats(0.0, 2.0))
+@example(mean=0.5, n=1, dt=0.01, bound=0.0)  # n_test = 1
+def test_hoeffding_and_violation_rule(mean, n, dt, bound):
+    half = math.sqrt(math.log(1.0 / dt) / (2.0 * n))
+    assert T.hoeffding_lcb(mean, n, dt) == pytest.approx(mean - half, rel=1e-15, abs=1e-15)
+    assert T.hoeffding_ucb(mean, n, dt) == pytest.approx(mean + half, rel=1e-15, abs=1e-15)
+    assert T.is_violation(mean, n, bound, dt) == (T.hoeffding_lcb(mean, n, dt) > bound)
+
+
+def test_violation_rule_by_hand():
+    # n_test = 1000, delta_test = 0.01: half-width sqrt(log(100) / 2000) = 0.04799
+    assert T.is_violation(0.30, 1000, 0.25, 0.01)  # LCB 0.252 > 0.25
+    assert not T.is_violation(0.29, 1000, 0.25, 0.01)  # LCB 0.242 <= 0.25
+    assert not T.is_violation(0.30, 1000, 0.30, 0.01)  # the risk equal to the bound never violates
+    lcb = T.hoeffding_lcb(0.30, 1000, 0.01)
+    assert not T.is_violation(0.30, 1000, lcb, 0.01)  # LCB == bound: not a violation (strict)
+
+
+def _brute_tail(k, trials, p):
+    return sum(math.comb(trials, i) * p**i * (1 - p) ** (trials - i) for i in range(k, trials + 1))
+
+
+@given(trials=st.integers(0, 40), k=st.integers(0, 45), p=st.floats(0.0, 1.0))
+@example(trials=0, k=0, p=0.5)  # empty: P(X >= 0) = 1
+@example(trials=10, k=11, p=0.9)  # k > trials: 0
+@example(trials=10, k=1, p=0.0)
+@example(trials=10, k=10, p=1.0)
+def test_binomial_tail_matches_brute_force(trials, k, p):
+    got = T.binomial_tail(k, trials, p)
+    want = _brute_tail(k, trials, p) if k <= trials else 0.0
+    # log-space terms via lgamma carry ~1e-14 relative each; sums of <= 41 terms: 1e-12 relative.
+    assert got == pytest.approx(want, rel=1e-12, abs=1e-300)
+    assert 0.0 <= got <= 1.0
+
+
+def test_violation_rate_test():
+    bad = T.violation_rate_test(10, 20, 0.05, 0.01)
+    assert bad.rejected and bad.expected_rate == pytest.approx(0.06) and bad.observed_rate == 0.5
+    assert bad.p_value == pytest.approx(_brute_tail(10, 20, 0.06), rel=1e-12) and bad.p_value < 1e-6
+    good = T.violation_rate_test(0, 20, 0.05, 0.01)
+    assert not good.rejected and good.p_value == 1.0
+    # one violation in 20 at rate 0.06 is expected-ish: P(>= 1) = 1 - 0.94^20 = 0.71
+    assert not T.violation_rate_test(1, 20, 0.05, 0.01).rejected
+
+
+# ---- linearized GD facts ---------------------------------------------------------------------------
+
+def direct_trajectory(K, r0, eta, steps):
+    """r_{t+1} = (I - eta K) r_t and W_t - W_0 = -eta sum_{s<t} J^T r_s, so
+    ||W_t - W_0||^2 = eta^2 u_t^T K u_t with u_t = sum_{s<t} r_s (sum loss, J J^T = K)."""
+    r, u, res, mov = r0.copy(), np.zeros_like(r0), [], []
+    for _ in range(steps + 1):
+        res.append(np.linalg.norm(r))
+        mov.append(eta * math.sqrt(max(u @ K @ u, 0.0)))
+        u = u + r
+        r = r - eta * (K @ r)
+    return np.array(res), np.array(mov)
+
+
+@given(seed=seeds(), frac=st.floats(0.05, 1.0), use_kernel=st.booleans())
+@example(seed=0, frac=1.0, use_kernel=True)  # eta = 1/lambda_max exactly, the stability limit
+@example(seed=1, frac=0.05, use_kernel=False)
+def test_linearized_gd_trajectory(store, seed, frac, use_kernel):
+    if use_kernel:  # the analytic kernel of 6 random sequences (L = 3, d = 3)
+        K = T.ntk_gram(np.random.default_rng(seed).standard_normal((6, 3, 3)))
+    else:
+        K = _spd(6, seed, cond=10.0)
+    r0 = np.random.default_rng(seed + 1).standard_normal(6)
+    lo, hi, cond = T.spectrum(K)
+    eta = frac / hi
+    steps = 60
+    tr = T.linearized_gd_trajectory(K, r0, eta, steps)
+    res, mov = direct_trajectory(K, r0, eta, steps)
+    bound = T.gd_residual_bound(K, r0, eta, np.arange(steps + 1))
+    limit = T.weight_movement_limit(K, r0)
+    # eigenbasis vs direct iteration: ~ steps * n * eps * cond relative; 1e-9 covers cond <= 1e4.
+    scale = np.linalg.norm(r0)
+    err = max(float(np.max(np.abs(tr["residual"] - res))) / scale,
+              float(np.max(np.abs(tr["movement"] - mov))) / max(limit, 1e-300))
+    ok = record_identity(store, "T-gd", {"what": "linearized GD trajectory", "kernel": use_kernel,
+                                         "frac": frac}, seed, err, 1e-9)
+    assert ok, err
+    assert np.all(tr["residual"] <= bound * (1 + 1e-12) + 1e-15 * scale)
+    assert np.all(np.diff(tr["movement"]) >= -1e-12 * limit)  # non-decreasing
+    assert np.all(tr["movement"] <= limit * (1 + 1e-9))
+    assert limit == pytest.approx(math.sqrt(r0 @ np.linalg.solve(K, r0)), rel=1e-9 * cond)
+    long = T.linearized_gd_trajectory(K, r0, eta, int(60 / (eta * lo)))  # (1 - eta lo)^t < e^-60
+    assert long["movement"][-1] == pytest.approx(limit, rel=1e-6)
+
+
+@pytest.mark.selftest
+def test_residual_check_catches_wrong_rate(store):
+    # A residual "bound" with lambda_max in place of lambda_min decays too fast: violated.
+    K = _spd(6, 0, cond=10.0)
+    r0 = np.ones(6)
+    eta = 1.0 / T.spectrum(K)[1]
+    res = T.linearized_gd_trajectory(K, r0, eta, 20)["residual"]
+    wrong = (1.0 - eta * T.spectrum(K)[1] * 0.999) ** np.arange(21) * np.linalg.norm(r0)
+    caught = bool(np.any(res > wrong * (1 + 1e-12)))
+    assert record_power(store, "T-gd", "residual rate with lambda_max for lambda_min", caught)
+    with pytest.raises(ValueError, match=r"eta = .* is out of range"):  # eta > 1/lambda_max refused
+        T.linearized_gd_trajectory(K, r0, 2.0 * eta, 5)
+
+
+# ---- the claim registry ----------------------------------------------------------------------------
+
+def test_every_claim_has_a_valid_provenance():
+    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior"}
+    for cid, c in T.REGISTRY.items():
+        assert c.id == cid and c.provenance in T.PROVENANCE_TAGS, cid
+        assert c.statement and c.source and c.title
+        for fn in c.functions:  # every implementing function exists in theory
+            assert callable(getattr(T, fn)), (cid, fn)
+        assert T.get_claim(cid) is c
+    # paper-claims are the paper's abstract; nothing else may cite the paper as its source
+    for c in T.REGISTRY.values():
+        assert (c.provenance == "paper-claim") == ("paper abstract" in c.source), c.id
+    for name, tag in T.PROVENANCE.items():
+        assert tag in T.PROVENANCE_TAGS, name
+    with pytest.raises(ValueError, match=r"provenance 'theorem' not in"):
+        T.Claim("X", "t", "s", "theorem", "nowhere")
+
+
+def test_hypotheses_report_unmet_conditions():
+    c4 = T.get_claim("C4")
+    cfg = {"L": 8, "family": "n-variable", "f": "sin", "N": 5, "l0": 6}
+    msgs = c4.unmet(cfg)
+    assert len(msgs) == 1 and not c4.applies(cfg)
+    assert "N or l0 small" in msgs[0] and "'N': 5" in msgs[0] and "'l0': 6" in msgs[0]
+    assert f"N <= {T.C4_SMALL_N} or l_0 <= {T.C4_SMALL_L0}" in msgs[0]
+    with pytest.raises(ValueError, match=r"claim C4 .* does not apply"):
+        c4.require(cfg)
+    assert c4.applies({**cfg, "N": 2}) and c4.applies({**cfg, "l0": 1})  # either one small suffices
+    missing = c4.unmet({"L": 8, "family": "n-variable", "f": "sin"})
+    assert missing == ["N or l0 small: configuration lacks ['N', 'l0'] (needed to decide: "
+                       f"N <= {T.C4_SMALL_N} or l_0 <= {T.C4_SMALL_L0})"]
+    g1 = T.get_claim("G1").unmet({"L": 1, "delta": 0.05})
+    assert len(g1) == 1 and "L>=2" in g1[0] and "'L': 1" in g1[0]
+    assert T.get_claim("P-AZL").unmet({"max_token_norm": 1.0})  # inputs not small
+    assert not T.get_claim("P-AZL").unmet({"max_token_norm": T.AZL_EPS})
+
+
+def test_power_law_exponents():
+    law = T.get_claim("C2").laws["complexity"]
+    assert law.exponent(eps=0.1) == pytest.approx(2.0 + math.log(10.0))
+    assert law.exponent(eps=0.01) > law.exponent(eps=0.1)  # smaller eps, larger exponent
+    for bad in (None, 0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=r"this law's exponent depends on eps: pass 0 < eps < 1"):
+            law.exponent(eps=bad)
+    fixed_n = T.get_claim("C4").laws["fixed_N"]
+    assert fixed_n.exponent(N=3) == pytest.approx(5.0)
+    with pytest.raises(ValueError, match=r"depends on N: pass N >= 1"):
+        fixed_n.exponent()
+    assert T.get_claim("C4").laws["fixed_l0"].predict(2.0, l0=3) == pytest.approx(2.0**3 * 2.0**3)
+    assert law.supports(law.exponent(eps=0.1) + law.slope_tol, eps=0.1)
+    assert not law.supports(law.exponent(eps=0.1) + law.slope_tol + 1e-9, eps=0.1)
+    rate = T.get_claim("K-mc").laws["rate"]
+    assert rate.exponent == -0.5 and rate.tol == 0.2
+    assert rate.supports(-0.45) and not rate.supports(-0.06) and not rate.supports(-1.0)
+
+
+def test_with_law_builds_a_mutant_copy():
+    c2 = T.get_claim("C2")
+    mutant = c2.with_law("complexity", p0=0.5, p_eps=0.0)
+    assert mutant.laws["complexity"].exponent() == 0.5
+    assert T.get_claim("C2").laws["complexity"].p0 == 2.0  # the registry is untouched
+    assert T.REGISTRY["C2"] is c2 and mutant is not c2 and mutant.id == "C2"
+    with pytest.raises(TypeError):
+        T.REGISTRY["C2"] = mutant  # read-only mapping
+    with pytest.raises(TypeError):
+        c2.laws["complexity"] = None  # read-only laws
+    with pytest.raises(KeyError):
+        c2.with_law("no-such-law", p0=1.0)
+    assert isinstance(T.REGISTRY, types.MappingProxyType)
