@@ -156,14 +156,23 @@ def _lin_and_net(W0, A, B, W, X):
     return lin, net
 
 
-def evaluate_bound_case(case: BoundCase, *, main_scale: float = 1.0, k0_fn=None) -> list[dict]:
+def _mutated(bound: T.BoundResult, mutant) -> T.BoundResult:
+    if mutant is None or not math.isfinite(bound.value):
+        return bound
+    value = float(mutant(bound))
+    return T.BoundResult(**{**asdict(bound), "value": value, "vacuous": value >= 1.0,
+                            "name": bound.name + " (mutant)"})
+
+
+def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None) -> list[dict]:
     """Train ``case.seeds`` networks and evaluate G1 and G2 against fresh test samples.
 
     Records: one G1 record (the minimum-norm kernel interpolant, the object G1 is rigorous for;
     the trained networks' risks are reported beside it) and one G2 record per seed (the
     linearized predictor f_lin; the network's own risk and the gap |f - f_lin| reported
-    separately, never folded into the verdict). ``main_scale`` / ``k0_fn`` build the
-    deliberately wrong bounds and kernels of the power checks; the real checks never pass them.
+    separately, never folded into the verdict). ``mutant`` (a function of the BoundResult
+    returning a wrong bound value) and ``k0_fn`` (a wrong k0) build the deliberately wrong bounds
+    and kernels of the power checks; their records are flagged and never count for a claim.
     """
     t0 = time.perf_counter()
     cfg = case.config()
@@ -186,7 +195,7 @@ def evaluate_bound_case(case: BoundCase, *, main_scale: float = 1.0, k0_fn=None)
 
     # ---- G1 on the analytic kernel ----------------------------------------------------------
     H = T.ntk_gram(X64, k0_fn=k0_fn)
-    g1 = T.g1_bound(H, y64, case.delta, main_scale=main_scale)
+    g1 = _mutated(T.g1_bound(H, y64, case.delta), mutant)
     kernel_pred = None
     if math.isfinite(g1.value):
         alpha = T.kernel_solve(H, y64).alpha
@@ -225,7 +234,7 @@ def evaluate_bound_case(case: BoundCase, *, main_scale: float = 1.0, k0_fn=None)
                  "net_over_bound": (float(np.max(finite_net)) / g1.value
                                     if finite_net and math.isfinite(g1.value) else None),
                  "complexity": g1.B**2 * g1.trace / g1.n if math.isfinite(g1.B) else None,
-                 "mutant": main_scale != 1.0 or k0_fn is not None},
+                 "mutant": mutant is not None or k0_fn is not None},
         timings={"data_s": t_data - t0, "kernel_s": t_g1 - t_data}, repro=repro,
         note=g1.reason)]
 
@@ -239,8 +248,8 @@ def evaluate_bound_case(case: BoundCase, *, main_scale: float = 1.0, k0_fn=None)
                 note="training diverged (NaN/inf or blow-up): recorded as an outcome"))
             continue
         train_loss_lin = float(np.mean(_clipped(lin_tr[s], y64)))
-        g2 = T.g2_bound(K[s], float(rec["movement"][s][-1]), train_loss_lin, case.delta,
-                        main_scale=main_scale)
+        g2 = _mutated(T.g2_bound(K[s], float(rec["movement"][s][-1]), train_loss_lin,
+                                 case.delta), mutant)
         risk_l = _risk_stats(_clipped(lin_te[s], yte64), case.delta_test)
         gap = np.abs(net_te[s] - lin_te[s])
         records.append(make_record(
@@ -252,7 +261,7 @@ def evaluate_bound_case(case: BoundCase, *, main_scale: float = 1.0, k0_fn=None)
                      "gap_max": float(np.max(gap)), "movement": float(rec["movement"][s][-1]),
                      "loss_first": float(rec["loss"][s][0]),
                      "loss_last": float(np.nanmin(rec["loss"][s][-2:])),
-                     "lr": lr, "lam_max": lam_max, "mutant": main_scale != 1.0},
+                     "lr": lr, "lam_max": lam_max, "mutant": mutant is not None},
             timings={"train_s": (t_train - t_g1) / case.seeds, "lin_s": (t_lin - t_train) / case.seeds},
             repro=repro))
     return records

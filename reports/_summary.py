@@ -48,13 +48,28 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
         verdict = "holds"
     else:
         verdict = "holds (all vacuous: tested nothing)"
-    return {"claim": claim, "provenance": T.get_claim(claim).provenance, "cases": len(evaluated),
+    return {"claim": claim, "key": claim, "kind": "bound",
+            "provenance": T.get_claim(claim).provenance, "cases": len(evaluated),
             "violations": len(viol), "diverged": len(div), "not_applicable": len(na),
             "non_vacuous_fraction": nonvac,
             "violation_rate": rt.observed_rate if rt else None,
             "allowed_rate": rt.expected_rate if rt else None,
             "rate_p_value": rt.p_value if rt else None,
             "slack_min": q[0], "slack_median": q[1], "slack_p90": q[2], "verdict": verdict}
+
+
+def fit_key(record: dict) -> str:
+    """A stable, readable name of one fitted law (a baseline key): the claim and the design
+    parameters that tell two fits of the same claim apart (C4's N or l_0, the anchor)."""
+    c = record.get("config", {})
+    parts = []
+    if record["claim"] == "C4-N" and "N" in c:
+        parts.append(f"N={c['N']}")
+    if record["claim"] == "C4-l0" and "l0" in c:
+        parts.append(f"l0={c['l0']}")
+    if c.get("anchor", "end") != "end":
+        parts.append(f"anchor={c['anchor']}")
+    return f"{record['claim']} fit" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def claim_summaries(records: list[dict]) -> list[dict]:
@@ -74,8 +89,9 @@ def claim_summaries(records: list[dict]) -> list[dict]:
         for r in fits:
             m = r["metrics"]
             base = claim.split("-")[0] if claim.startswith("C4") else claim
-            rows.append({"claim": claim, "provenance": T.get_claim(base).provenance,
-                         "cases": 1, "violations": 0 if r["verdict"] == "supported" else None,
+            rows.append({"claim": claim, "key": fit_key(r), "kind": r["kind"],
+                         "provenance": T.get_claim(base).provenance, "cases": 1,
+                         "violations": 0 if r["verdict"] == "supported" else None,
                          "non_vacuous_fraction": None,
                          "fitted": m.get("fitted_slope", m.get("fitted_rate")),
                          "declared": m.get("declared_exponent", m.get("declared_rate")),
@@ -83,8 +99,9 @@ def claim_summaries(records: list[dict]) -> list[dict]:
         ident = [r for r in recs if r["kind"] == "identity"]
         if ident:
             bad = [r for r in ident if r["verdict"] != "pass"]
-            rows.append({"claim": claim, "provenance": T.get_claim(claim).provenance,
-                         "cases": len(ident), "violations": len(bad),
+            rows.append({"claim": claim, "key": f"{claim} identities", "kind": "identity",
+                         "provenance": T.get_claim(claim).provenance, "cases": len(ident),
+                         "violations": len(bad),
                          "non_vacuous_fraction": None,
                          "verdict": "holds" if not bad else "VIOLATED"})
     return rows
