@@ -3,7 +3,8 @@
 Each record is written with a single ``os.write`` on an ``O_APPEND`` descriptor followed by
 ``fsync``, so a run killed at any point leaves every finished record intact and at most one
 truncated last line, which ``read_records`` reports and skips. Resuming a sweep reads the
-``case_id``s already present and skips them, so nothing is redone, duplicated or lost.
+``case_id``s already present and skips them, so nothing is redone, duplicated or lost. Sweep
+items whose only records are 'error' records are not finished: a resumed sweep retries them.
 """
 
 from __future__ import annotations
@@ -72,8 +73,13 @@ class ResultsStore:
             return
         line = "".join(json.dumps(_jsonable(r), sort_keys=True) + "\n" for r in records).encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            # A run killed mid-write can leave a truncated last line without its newline: start
+            # on a fresh line so that line stays the only corrupt one and this write stays whole.
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line
             os.write(fd, line)
             os.fsync(fd)
         finally:
@@ -91,10 +97,27 @@ class ResultsStore:
         return {r["case_id"] for r in self.read().records if "case_id" in r}
 
     def done_items(self) -> set[str]:
-        """Sweep items with records in the store (the resume key of ``run_sweep``)."""
+        """Sweep items finished in the store (the resume key of ``run_sweep``).
+
+        An item is finished when it has at least one record that is not an 'error' record and,
+        where its records say how many the item wrote (``item_records``), at least that many.
+        Items whose only records are 'error' records (an exception, or a Ray worker that crashed
+        past its retries) are not finished, so a resumed sweep retries them; so is an item whose
+        single write was cut short (a truncated last line).
+        """
         if not self.path.exists():
             return set()
-        return {r["item_id"] for r in self.read().records if r.get("item_id")}
+        count: dict[str, int] = {}
+        want: dict[str, int] = {}
+        for r in self.read().records:
+            iid = r.get("item_id")
+            if not iid or r.get("kind") == "error":
+                continue
+            count[iid] = count.get(iid, 0) + 1
+            n = r.get("item_records")
+            if isinstance(n, int) and not isinstance(n, bool):
+                want[iid] = max(want.get(iid, 1), n)
+        return {iid for iid, c in count.items() if c >= want.get(iid, 1)}
 
 
 @dataclass
@@ -127,6 +150,13 @@ def read_records(path: str | os.PathLike) -> StoreContents:
                 continue
             out.records.append(rec)
     return out
+
+
+def drop_superseded_errors(records: list[dict]) -> list[dict]:
+    """Drop the 'error' records of sweep items that a later attempt finished (a resumed sweep
+    retries errored items and keeps the old error records as history); other errors stay."""
+    finished = {r.get("item_id") for r in records if r.get("item_id") and r.get("kind") != "error"}
+    return [r for r in records if not (r.get("kind") == "error" and r.get("item_id") in finished)]
 
 
 def dedupe(records: list[dict]) -> list[dict]:

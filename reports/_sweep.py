@@ -73,8 +73,36 @@ def evaluate_item(item: SweepItem) -> list[dict]:
     dt = time.perf_counter() - t0
     for r in recs:
         r["item_id"] = item.item_id
+        r["item_records"] = len(recs)  # lets done_items() tell a complete item from a cut-short one
         r.setdefault("timings", {})["item_s"] = dt
     return recs
+
+
+def evaluate_batch(items: list[SweepItem]) -> list[list[dict]]:
+    """Evaluate several items in one task (one worker, one after another): their record lists."""
+    return [evaluate_item(it) for it in items]
+
+
+def failure_records(item: SweepItem, reason: str) -> list[dict]:
+    """The 'error' record of an item whose evaluation never returned (say, a worker process that
+    crashed past its retries). It carries the item's id; ``done_items`` ignores error-only items,
+    so a resumed sweep retries it."""
+    rec = make_record("error", item.kind, asdict(item.spec), 0, verdict="error", metrics={},
+                      note=reason)
+    rec["item_id"] = item.item_id
+    rec["item_records"] = 1
+    return [rec]
+
+
+def failure_result(batch, exc: BaseException):
+    """What an executor yields for a task that failed outside ``evaluate_item``: the records of
+    ``evaluate_item`` (one item) or of ``evaluate_batch`` (a list of items), all 'error'."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if isinstance(batch, SweepItem):
+        return failure_records(batch, reason)
+    if isinstance(batch, (list, tuple)) and all(isinstance(b, SweepItem) for b in batch):
+        return [failure_records(b, reason) for b in batch]
+    raise exc
 
 
 @dataclass
@@ -87,26 +115,42 @@ class SweepResult:
 
 
 def run_sweep(items: list[SweepItem], store: ResultsStore, *, executor=None, resume: bool = True,
-              progress: bool = True) -> SweepResult:
-    """Evaluate ``items`` with ``executor`` (local by default), appending to ``store``."""
+              progress: bool = True, batch_size: int = 1) -> SweepResult:
+    """Evaluate ``items`` with ``executor`` (local by default), appending to ``store``.
+
+    ``batch_size`` items go to each executor task (evaluated one after another in one worker;
+    each item's records are still appended with their own single write as the task returns).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size = {batch_size!r} must be an integer >= 1")
     executor = executor or LocalExecutor()
     done = store.done_items() if resume else set()
     todo = [it for it in items if it.item_id not in done]
+    if batch_size == 1:
+        work, fn = todo, evaluate_item
+    else:
+        work = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+        fn = evaluate_batch
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc=f"sweep ({executor.name})", unit="item")
     errors = nrec = 0
+    results = executor.map_unordered(fn, work)
     try:
-        for _, recs in executor.map_unordered(evaluate_item, todo):
-            store.append_many(recs)
-            nrec += len(recs)
-            errors += sum(r["verdict"] == "error" for r in recs)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix_str(recs[0].get("claim", "") if recs else "")
+        for _, res in results:
+            for recs in ([res] if batch_size == 1 else res):
+                store.append_many(recs)
+                nrec += len(recs)
+                errors += sum(r["verdict"] == "error" for r in recs)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix_str(recs[0].get("claim", "") if recs else "")
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # a generator: lets the executor cancel the tasks still in flight
+            close()
         if bar is not None:
             bar.close()
     return SweepResult(len(items), len(items) - len(todo), len(todo), errors, nrec)

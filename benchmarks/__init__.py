@@ -1,0 +1,6 @@
+"""Performance benchmarks of the suite (issue 6): ``python -m benchmarks`` (see benchmarks/README.md).
+
+Every figure is a ratio of two timings measured in the same run (never an absolute time alone).
+"""
+
+BENCHMARKS = ("throughput", "torch", "seeds", "kernel", "ntk", "compile")
