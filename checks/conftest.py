@@ -62,7 +62,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr = terminalreporter
     tr.section("theory claims: per-claim summary")
     if rows:
-        cols = ["claim", "provenance", "cases", "violations", "non_vacuous_fraction", "verdict"]
+        cols = ["claim", "provenance", "cases", "violations", "diverged", "non_vacuous_fraction", "verdict"]
         tr.write_line(tabulate([[r.get(c) for c in cols] for r in rows], headers=cols,
                                floatfmt=".2f"))
     muts = mutant_summaries(contents.records)
