@@ -1,0 +1,149 @@
+"""The embedded sweep grids of ``python -m reports run`` (profiles 'tiny', 'default', 'thorough').
+
+Each profile is a list of ``SweepItem``s covering every claim the report speaks about:
+
+- bound cases (G1, G2; THEORY.md section 4) across lengths L, input scales r and the target
+  families of section 5: additive (C1/C2), N-variable (C3/C4) and parity (the negative control).
+  C1 is about r not being small, so the target is built with ``input_scale = scale``: the same
+  function of the normalized tokens at every r, which isolates the effect of the input scale;
+- the position effect of section 3 (a target of the first token only vs the last token only);
+- N-variable cases at one length over a small set of (N, l_0), for the complexity heatmap;
+- the paper-claim scaling designs of section 5 (C2, C4 at fixed N, C4 at fixed l_0 anchored at
+  the end and at the start of the sequence: the position-effect contrast);
+- the Monte-Carlo convergence of the empirical NTK to H (section 3).
+
+JAX compiles once per array shape, so every profile keeps the set of shapes small: one n, one
+width m and a few lengths L; everything else (scale, family, positions, seeds) is data.
+The 'default' profile is budgeted to about ten minutes on a 2-core CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._evaluate import BoundCase, MCDesign, ScalingDesign
+from ._sweep import SweepItem
+
+
+@dataclass(frozen=True)
+class GridProfile:
+    """The knobs of one profile. ``bound`` holds the BoundCase fields shared by all bound cases."""
+
+    bound: dict
+    Ls: tuple[int, ...]
+    scales: tuple[float, ...]
+    families: tuple[str, ...] = ("additive", "n-variable", "parity")
+    data_seeds: tuple[int, ...] = (0,)
+    position_Ls: tuple[int, ...] = ()
+    position_seeds: tuple[int, ...] = (0,)
+    heatmap_L: int | None = None
+    heatmap_N: tuple[int, ...] = ()
+    heatmap_l0: tuple[int, ...] = ()
+    sgd_Ls: tuple[int, ...] = ()
+    scaling: dict = field(default_factory=dict)
+    scaling_claims: tuple[tuple[str, str], ...] = (("C2", "end"), ("C4-N", "end"), ("C4-l0", "end"),
+                                                    ("C4-l0", "start"))
+    mc: MCDesign | None = None
+    note: str = ""
+
+
+PROFILES: dict[str, GridProfile] = {
+    # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
+    "tiny": GridProfile(
+        bound=dict(d=3, m=64, n=100, n_test=300, steps=40, seeds=1),
+        Ls=(2, 3), scales=(1.0,), families=("additive", "parity"),
+        position_Ls=(2,),
+        scaling=dict(Ls=(2, 3, 4), ns=(40, 80), d=3, seeds=(0,)),
+        scaling_claims=(("C2", "end"), ("C4-l0", "end")),
+        mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # each width compiles once
+        note="smoke test (< 1 minute); too small for conclusions"),
+    # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
+    # non-vacuous for smooth targets (THEORY.md section 4's measurement), so the bound checks
+    # test something.
+    "default": GridProfile(
+        bound=dict(d=5, m=256, n=400, n_test=1000, steps=150, seeds=2),
+        Ls=(2, 4, 8), scales=(0.1, 1.0, 10.0), data_seeds=(0, 1, 2),
+        position_Ls=(2, 4, 8), position_seeds=(0, 1, 2),
+        heatmap_L=8, heatmap_N=(1, 2, 3, 4), heatmap_l0=(0, 1, 3, 7),
+        sgd_Ls=(2, 4, 8),
+        scaling=dict(Ls=(2, 4, 8, 16), ns=(100, 200, 400), d=5, seeds=(0, 1, 2)),
+        mc=MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),
+        note="about ten minutes on a 2-core CPU"),
+    # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
+    "thorough": GridProfile(
+        bound=dict(d=5, m=512, n=800, n_test=2000, steps=300, seeds=3),
+        Ls=(2, 4, 8, 16), scales=(0.1, 0.3, 1.0, 3.0, 10.0), data_seeds=(0, 1, 2),
+        position_Ls=(2, 4, 8, 16), position_seeds=(0, 1, 2),
+        heatmap_L=8, heatmap_N=(1, 2, 3, 4, 5), heatmap_l0=(0, 1, 2, 3, 5, 7),
+        sgd_Ls=(2, 4, 8),
+        scaling=dict(Ls=(2, 4, 8, 16, 32), ns=(200, 400, 800), d=5, seeds=(0, 1, 2, 3)),
+        mc=MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6),
+        note="bigger grid, an hour or more on a CPU"),
+}
+
+
+def _spread(L: int, N: int, l0: int) -> tuple[int, ...] | None:
+    """N positions ending at L with spread l_0, as evenly spaced as integers allow (None if
+    impossible: N distinct positions need l_0 >= N - 1, and l_0 < L)."""
+    if N < 1 or l0 < N - 1 or l0 >= L or (N == 1) != (l0 == 0):
+        return None
+    pos = sorted({int(round(p)) for p in np.linspace(L - l0, L, N)})
+    return tuple(pos) if len(pos) == N else None
+
+
+def bound_items(p: GridProfile) -> list[SweepItem]:
+    base = p.bound
+    items = []
+    # G1/G2 across L, r and family (C1: input_scale = scale, see the module docstring).
+    for L in p.Ls:
+        for r in p.scales:
+            for fam in p.families:
+                for ds in p.data_seeds:
+                    items.append(BoundCase(L=L, scale=r, input_scale=r, family=fam, data_seed=ds,
+                                           target_seed=ds, **base))
+    # The position effect (THEORY.md section 3): a target of X_1 only against one of X_L only.
+    for L in p.position_Ls:
+        for ds in p.position_seeds:
+            for pos in ((1,), (L,)):
+                items.append(BoundCase(L=L, family="additive", positions=pos, data_seed=ds,
+                                       target_seed=ds, **base))
+    # N-variable targets over (N, l_0) at one length (the complexity heatmap; C3 and C4).
+    if p.heatmap_L:
+        for N in p.heatmap_N:
+            for l0 in p.heatmap_l0:
+                pos = _spread(p.heatmap_L, N, l0)
+                if pos is not None:
+                    items.append(BoundCase(L=p.heatmap_L, family="n-variable", positions=pos, **base))
+    # The paper's optimizer: online SGD, one fresh example per step (its sample is its stream).
+    for L in p.sgd_Ls:
+        sgd = {**base, "method": "sgd", "steps": base["n"]}
+        items.append(BoundCase(L=L, family="additive", **sgd))
+    seen, out = set(), []
+    for c in items:  # a case listed twice (e.g. L = 1 position) is evaluated once
+        if c not in seen:
+            seen.add(c)
+            out.append(SweepItem("bound", c))
+    return out
+
+
+def scaling_items(p: GridProfile) -> list[SweepItem]:
+    out = []
+    for claim, anchor in p.scaling_claims:
+        out.append(SweepItem("scaling", ScalingDesign(claim=claim, anchor=anchor, **p.scaling)))
+    return out
+
+
+def default_items(profile: str = "default") -> list[SweepItem]:
+    """The sweep of ``python -m reports run --profile <profile>`` (a list of SweepItem).
+
+    Bound cases come first: their compiled shapes are reused by every later case of the same
+    length, and a partial run already has the rigorous checks."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile {profile!r} is unknown: choose one of {sorted(PROFILES)}")
+    p = PROFILES[profile]
+    items = bound_items(p) + scaling_items(p)
+    if p.mc is not None:
+        items.append(SweepItem("kernel-mc", p.mc))
+    return items

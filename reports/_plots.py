@@ -1,0 +1,232 @@
+"""PNG plots of a results store (matplotlib, the optional extra 'plots'; Agg backend).
+
+- bound_vs_L.png: G1 and G2 against the test risk across L, vacuous line at 1 (section 4);
+- complexity_vs_L.png: C(L) on log-log axes with the fitted and declared exponents and the
+  negative control, one panel per scaling design (section 5);
+- complexity_heatmap.png: complexity over (N, l_0) of N-variable targets at one (L, n) (C3/C4);
+- position_effect.png: first-token vs last-token targets (section 3);
+- kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3).
+
+A plot whose data is absent from the store is skipped (and said so), never drawn empty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ._render import num
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no display on CI machines
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def make_plots(records: list[dict], rep: dict, out: Path) -> tuple[list[Path], str]:
+    """Draw every plot whose data is present; return the files and a note for the report."""
+    try:
+        plt = _mpl()
+    except ImportError:
+        return [], ("matplotlib is not installed: plots skipped "
+                    "(install the extra: pip install 'rnn-gen-checks[plots]').")
+    made, skipped = [], []
+    for name, fn in (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling),
+                     ("complexity_heatmap", _heatmap), ("position_effect", _position),
+                     ("kernel_convergence", _kernel)):
+        path = out / f"{name}.png"
+        fig = fn(plt, records, rep)
+        if fig is None:
+            skipped.append(name)
+            continue
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        made.append(path)
+    note = f"Skipped for lack of data in the store: {', '.join(skipped)}." if skipped else ""
+    return made, note
+
+
+def _ticks(ax, xs) -> None:
+    """Label a log x-axis with the actual values (not 2 x 10^0)."""
+    from matplotlib.ticker import NullFormatter
+
+    xs = sorted({float(x) for x in xs})
+    ax.set_xticks(xs, [f"{x:g}" for x in xs])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _real(r):
+    return not r.get("metrics", {}).get("mutant")
+
+
+def _bounds(plt, records, rep):
+    pts = {"G1": defaultdict(list), "G2": defaultdict(list)}
+    for r in records:
+        if r["kind"] != "bound" or r["claim"] not in pts or not _real(r):
+            continue
+        if r["verdict"] not in ("holds", "vacuous", "violation"):
+            continue
+        b, risk = num(r["bound"].get("value")), num(r["metrics"].get("test_risk"))
+        if math.isfinite(b) and math.isfinite(risk):
+            pts[r["claim"]][r["config"].get("family", "?")].append((r["config"]["L"], b, risk))
+    if not any(pts.values()):
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for ax, claim in zip(axes, ("G1", "G2")):
+        for i, (fam, rows) in enumerate(sorted(pts[claim].items())):
+            L, b, risk = (np.array(x, float) for x in zip(*rows))
+            jitter = L * (1 + 0.04 * (i - 1))  # families side by side at each L
+            ax.scatter(jitter, b, marker="o", color=f"C{i}", label=f"{fam}: bound", alpha=0.7)
+            ax.scatter(jitter, risk, marker="x", color=f"C{i}", label=f"{fam}: test risk", alpha=0.7)
+        ax.axhline(1.0, color="k", ls="--", lw=1, label="vacuous (bound >= 1)")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        _ticks(ax, [p[0] for rows in pts[claim].values() for p in rows] or [1])
+        ax.set_xlabel("sequence length L")
+        ax.set_title(f"{claim}: bound vs test risk")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("risk (clipped absolute loss)")
+    axes[1].legend(fontsize=7, loc="best")
+    return fig
+
+
+def _scaling(plt, records, rep):
+    fits = rep["scaling"]
+    if not fits:
+        return None
+    k = len(fits)
+    cols = min(k, 2)
+    rows = math.ceil(k / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), squeeze=False)
+    for ax, s in zip(axes.flat, fits):
+        L = np.array(s["Ls"], float)
+        C, K = np.array(s["C_class"], float), np.array(s["C_control"], float)
+        ax.loglog(L, C, "o-", color="C0", label="class target C(L)")
+        ax.loglog(L, K, "s-", color="C3", label=f"negative control (slope {num(s['control_slope']):.2f})")
+        slope = num(s["fitted_slope"])
+        icpt = float(np.mean(np.log(C) - slope * np.log(L)))
+        ax.loglog(L, np.exp(icpt) * L**slope, ":", color="C0", label=f"fitted slope {slope:.2f}")
+        p = num(s["declared_exponent"])
+        kappa = num(s["kappa_fit"])
+        ax.loglog(L, kappa * L**p, "--", color="k",
+                  label=f"declared L^{p:.2f} (kappa fitted), tol +{num(s['slope_tol']):.2f}")
+        _ticks(ax, L)
+        ax.set_title(f"{s['key']}: {s['verdict']}", fontsize=9)
+        ax.set_xlabel("L")
+        ax.set_ylabel(f"complexity C_n at n = {s['n_max']}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[k:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def heatmap_cells(records: list[dict]) -> tuple[tuple, dict] | None:
+    """Complexity of N-variable targets per (N, l_0), at the (source, L, n) with the most cells.
+
+    Sources: G1 records of N-variable bound cases (metrics['complexity']) and class-role
+    complexity records of the C4 designs (metrics['C_n']); complexity depends on L and n, so
+    only cells at one (L, n) are compared.
+    """
+    groups: dict[tuple, dict[tuple[int, int], list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        if not _real(r):
+            continue
+        c = r["config"]
+        if r["kind"] == "bound" and r["claim"] == "G1" and c.get("family") == "n-variable":
+            v = num(r["metrics"].get("complexity"))
+            key = ("bound cases", c.get("L"), c.get("n"))
+            N, l0 = c.get("N"), c.get("l0")
+        elif r["kind"] == "complexity" and c.get("role") == "class" and r["claim"].startswith("C4"):
+            v = num(r["metrics"].get("C_n"))
+            pos = c.get("positions") or []
+            if not pos:
+                continue
+            key = ("C4 designs", c.get("L"), c.get("n"))
+            N, l0 = len(pos), pos[-1] - pos[0]
+        else:
+            continue
+        if N is not None and l0 is not None and math.isfinite(v):
+            groups[key][(int(N), int(l0))].append(v)
+    if not groups:
+        return None
+    best = max(groups, key=lambda k: (len(groups[k]), k[0] == "bound cases", num(k[2])))
+    if len(groups[best]) < 2:
+        return None
+    return best, {cell: float(np.mean(v)) for cell, v in groups[best].items()}
+
+
+def _heatmap(plt, records, rep):
+    got = heatmap_cells(records)
+    if got is None:
+        return None
+    (src, L, n), cells = got
+    Ns = sorted({c[0] for c in cells})
+    l0s = sorted({c[1] for c in cells})
+    Z = np.full((len(Ns), len(l0s)), np.nan)
+    for (N, l0), v in cells.items():
+        Z[Ns.index(N), l0s.index(l0)] = v
+    fig, ax = plt.subplots(figsize=(1.2 * len(l0s) + 3, 0.8 * len(Ns) + 2.5))
+    im = ax.imshow(np.log10(Z), cmap="viridis", origin="lower", aspect="auto")
+    for i, j in zip(*np.where(np.isfinite(Z))):
+        ax.text(j, i, f"{Z[i, j]:.3g}", ha="center", va="center", color="w", fontsize=8)
+    ax.set_xticks(range(len(l0s)), [str(x) for x in l0s])
+    ax.set_yticks(range(len(Ns)), [str(x) for x in Ns])
+    ax.set_xlabel("spread l_0 = l_N - l_1")
+    ax.set_ylabel("number of positions N")
+    ax.set_title(f"complexity of N-variable targets ({src}, L = {L}, n = {n}); blank: not run")
+    fig.colorbar(im, ax=ax, label="log10 C_n")
+    return fig
+
+
+def _position(plt, records, rep):
+    pe = rep["position_effect"]
+    if not pe:
+        return None
+    L = [p["L"] for p in pe]
+    x = np.arange(len(L))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, (a, b, lab) in zip(axes, (("complexity_first", "complexity_last", "complexity C_n"),
+                                      ("g1_first", "g1_last", "G1 bound"))):
+        ax.bar(x - 0.2, [num(p[a]) for p in pe], 0.4, label="target of X_1 only")
+        ax.bar(x + 0.2, [num(p[b]) for p in pe], 0.4, label="target of X_L only")
+        ax.set_xticks(x, [f"L={v}" for v in L])
+        ax.set_ylabel(lab)
+        ax.grid(alpha=0.3, axis="y")
+    axes[1].axhline(1.0, color="k", ls="--", lw=1, label="vacuous")
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=8)
+    fig.suptitle("position effect: the last token enters H only through k0 (THEORY.md section 3)")
+    return fig
+
+
+def _kernel(plt, records, rep):
+    pts = defaultdict(list)
+    for r in records:
+        if r["kind"] == "kernel-mc" and _real(r):
+            pts[int(r["config"]["m"])].append(num(r["metrics"]["rel_err"]))
+    if not pts:
+        return None
+    ms = np.array(sorted(pts), float)
+    means = np.array([np.mean(pts[int(m)]) for m in ms])
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for m in ms:
+        ax.scatter([m] * len(pts[int(m)]), pts[int(m)], color="C0", alpha=0.4, s=12)
+    ax.loglog(ms, means, "o-", color="C0", label="mean relative Frobenius error")
+    ax.loglog(ms, means[0] * (ms / ms[0]) ** -0.5, "--", color="k", label="$m^{-1/2}$ reference")
+    _ticks(ax, ms)
+    fit = rep["kernel_mc"][0] if rep["kernel_mc"] else None
+    ax.set_title("empirical NTK -> H" + (f": fitted rate {num(fit['fitted_rate']):.2f}" if fit else ""))
+    ax.set_xlabel("width m")
+    ax.set_ylabel("||K_m - H||_F / ||H||_F")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig
