@@ -116,10 +116,9 @@ def test_c1_trained_networks_at_any_input_scale(case, store):
     records = _relabel(evaluate_bound_case(case), "C1")
     store.append_many(records)
     _track(records)
+    # Which prior hypotheses hold for these inputs (Allen-Zhu & Li's small-input condition fails
+    # once r > eps_AZL) is shown in the report's contrast table, not asserted here.
     assert_no_violation(records)
-    # The prior result does not cover these inputs once r exceeds its small-input threshold.
-    azl = T.get_claim("P-AZL").applies({"max_token_norm": case.scale})
-    assert azl == (case.scale <= T.AZL_EPS)
 
 
 @pytest.mark.bounds
@@ -199,7 +198,7 @@ def test_scaling_check_rejects_a_wrong_exponent(name, complexity_cache, store):
 
 
 def test_negative_control_is_clearly_worse_than_the_class(complexity_cache, store):
-    """The parity control needs >= MIN_CONTROL_RATIO times the class's complexity at every L."""
+    """The parity control needs >= the law's min_control_ratio times the class's complexity at every L."""
     _, _, fit = _fit("C2", complexity_cache, store)
     assert fit["separated"], _describe(fit)
     assert all(g > 0 for g in fit["n_growth_control"])  # C_n of a memorized control grows with n

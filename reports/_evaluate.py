@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import jax
 import jax.numpy as jnp
@@ -370,16 +370,11 @@ def _slope(x, y) -> float:
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
 
 
-#: A control "comes out clearly worse" when its complexity exceeds the class's by this factor at
-#: every L: a factor 4 in C is a factor 2 in G1's leading term 2 sqrt(C/n) and 4x in n(eps).
-MIN_CONTROL_RATIO = 4.0
-
-
 def fit_scaling(records: list[dict], design: ScalingDesign, *, claim=None) -> dict:
     """Fit log C(L) against log L for the class and the control; compare with the declared law.
 
     Verdict: 'no power at these sizes' when the control is not clearly worse (ratio of C below
-    MIN_CONTROL_RATIO at some L); else 'supported' when the class slope <= declared exponent +
+    ``law.min_control_ratio`` at some L); else 'supported' when the class slope <= declared exponent +
     slope_tol (a per-seed fit gives the slope's spread, reported), else 'not supported at these
     sizes'. ``claim`` substitutes a claim object (how the wrong-exponent mutant is checked).
     """
@@ -417,7 +412,7 @@ def fit_scaling(records: list[dict], design: ScalingDesign, *, claim=None) -> di
     per_seed = [_slope(Ls, [cls[L][s] for L in Ls]) for s in seeds]
     ctl_slope = _slope(Ls, k_mean)
     ratios = k_mean / c_mean
-    separated = bool(np.all(ratios >= MIN_CONTROL_RATIO))
+    separated = bool(np.all(ratios >= law.min_control_ratio))
     supported = law.supports(slope, eps=design.eps, N=design.N)
     if not separated:
         verdict = "no power at these sizes"
@@ -431,7 +426,7 @@ def fit_scaling(records: list[dict], design: ScalingDesign, *, claim=None) -> di
         "slope_tol": law.slope_tol, "fitted_slope": slope,
         "fitted_slope_seeds": per_seed, "control_slope": ctl_slope, "Ls": Ls,
         "C_class": c_mean.tolist(), "C_control": k_mean.tolist(),
-        "control_ratio": ratios.tolist(), "min_control_ratio": MIN_CONTROL_RATIO,
+        "control_ratio": ratios.tolist(), "min_control_ratio": law.min_control_ratio,
         "separated": separated, "n_max": nmax,
         "n_growth_class": [nslope("class", L) for L in Ls],
         "n_growth_control": [nslope("control", L) for L in Ls],
@@ -483,13 +478,3 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
     recs.append(make_record("rate-fit", "K-mc", asdict(design), design.data_seed, metrics=fit,
                             verdict=fit["verdict"]))
     return recs, fit
-
-
-def summarize_fields() -> dict:
-    """Which claims produce which record kinds (for reports)."""
-    return {"bound": ("G1", "G2"), "scaling": ("C2", "C4-N", "C4-l0"), "kernel-mc": ("K-mc",)}
-
-
-@dataclass
-class CaseTimer:
-    t: dict = field(default_factory=dict)

@@ -51,8 +51,10 @@ class PowerLaw:
 
     The check fits the slope s of log C against log L and calls the law *supported* when
     s <= p + slope_tol. ``slope_tol`` absorbs the finite-n bias of C_n and the fit's noise over a
-    handful of L values; the negative-control separation (``min_separation``) is what keeps a
-    generous tolerance from making the check powerless.
+    handful of L values; the negative-control separation is what keeps a generous tolerance from
+    making the check powerless: a control "comes out clearly worse" when its complexity exceeds
+    the class's by ``min_control_ratio`` at every L (a factor 4 in C is a factor 2 in G1's
+    leading term 2 sqrt(C/n) and 4x in the sample size n(eps) ~ 4 C / eps^2).
     """
 
     p0: float
@@ -61,7 +63,7 @@ class PowerLaw:
     b: float = 1.0
     kappa: float | None = None  # fitted and reported, never asserted
     slope_tol: float = 0.5
-    min_separation: float = 1.0
+    min_control_ratio: float = 4.0
     variable: str = "L"
 
     def exponent(self, *, eps: float | None = None, N: int | None = None) -> float:
