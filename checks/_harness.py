@@ -22,6 +22,18 @@ def violation_message(rec: dict) -> str:
     )
 
 
+def track_tightness(records: list[dict]) -> None:
+    """hypothesis.target on the largest test risk / bound of evaluated records, so the thorough
+    profile climbs toward the cases where a bound is tightest (and a violation likeliest)."""
+    from hypothesis import target
+
+    ratios = [r["metrics"]["test_risk"] / r["bound"]["value"] for r in records
+              if r["verdict"] in ("holds", "vacuous", "violation")
+              and isinstance(r["bound"].get("value"), float) and r["bound"]["value"] > 0]
+    if ratios:
+        target(max(ratios), label="test risk / bound")
+
+
 def assert_no_violation(records: list[dict]) -> None:
     bad = [r for r in records if r["verdict"] == "violation"]
     assert not bad, "\n\n".join(violation_message(r) for r in bad)

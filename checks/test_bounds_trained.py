@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import example, given, settings, target
+from hypothesis import example, given, settings
 
-from checks._harness import assert_no_violation, record_power
+from checks._harness import assert_no_violation, record_power, track_tightness
 from checks.strategies import SIZES, bound_cases
 from reports._evaluate import BoundCase, evaluate_bound_case
 
@@ -24,14 +24,6 @@ pytestmark = pytest.mark.bounds
 
 _BASE = dict(d=3, m=SIZES.ms[0], n=SIZES.ns[0], n_test=SIZES.n_test, steps=SIZES.steps,
              seeds=SIZES.seeds)
-
-
-def _track(records: list[dict]) -> None:
-    ratios = [r["metrics"]["test_risk"] / r["bound"]["value"] for r in records
-              if r["verdict"] in ("holds", "vacuous", "violation")
-              and isinstance(r["bound"].get("value"), float) and r["bound"]["value"] > 0]
-    if ratios:
-        target(max(ratios), label="test risk / bound")
 
 
 @settings(max_examples=SIZES.bound_examples)
@@ -48,7 +40,7 @@ def _track(records: list[dict]) -> None:
 def test_trained_networks_respect_g1_and_g2(case, store):
     records = evaluate_bound_case(case)
     store.append_many(records)
-    _track(records)
+    track_tightness(records)
     if case.L == 1:
         assert all(r["verdict"] in ("not-applicable",) for r in records if r["claim"] == "G1")
         assert all(r["bound"].get("value") == "inf" for r in records if r["verdict"] != "diverged")
@@ -69,7 +61,7 @@ def test_online_sgd_respects_g2(case, store):
     case = BoundCase(**{**case.__dict__, "lr_frac": 0.5})
     records = evaluate_bound_case(case)
     store.append_many(records)
-    _track(records)
+    track_tightness(records)
     assert_no_violation(records)
 
 

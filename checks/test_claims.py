@@ -17,12 +17,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings, target
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import models as M
 import theory as T
-from checks._harness import assert_no_violation, record_power
+from checks._harness import assert_no_violation, record_power, track_tightness
 from checks.strategies import SIZES, bound_cases, seeds
 from reports._evaluate import (
     BoundCase,
@@ -97,13 +97,6 @@ def test_c1_check_rejects_a_kernel_with_a_bias_term(store):
 
 # ---- C1 and C3: trained networks -----------------------------------------------------------
 
-def _track(records):
-    ratios = [r["metrics"]["test_risk"] / r["bound"]["value"] for r in records
-              if r["verdict"] in ("holds", "vacuous") and isinstance(r["bound"].get("value"), float)]
-    if ratios:
-        target(max(ratios), label="test risk / bound")
-
-
 @pytest.mark.bounds
 @settings(max_examples=max(3, SIZES.bound_examples // 4))
 @given(case=bound_cases(families=("additive",)))
@@ -115,7 +108,7 @@ def test_c1_trained_networks_at_any_input_scale(case, store):
     claim.require(cfg)
     records = _relabel(evaluate_bound_case(case), "C1")
     store.append_many(records)
-    _track(records)
+    track_tightness(records)
     # Which prior hypotheses hold for these inputs (Allen-Zhu & Li's small-input condition fails
     # once r > eps_AZL) is shown in the report's contrast table, not asserted here.
     assert_no_violation(records)
@@ -128,7 +121,7 @@ def test_c3_n_variable_targets_respect_the_bounds(case, store):
     T.get_claim("C3").require(case.config())
     records = _relabel(evaluate_bound_case(case), "C3")
     store.append_many(records)
-    _track(records)
+    track_tightness(records)
     assert_no_violation(records)
 
 

@@ -242,8 +242,12 @@ class RandomLabelTarget:
         return {"family": self.family, "seed": self.seed}
 
 
-for _cls, _data in ((AdditiveTarget, ("betas", "coeffs")), (NVariableTarget, ("betas",)),
-                    (ParityTarget, ("betas",)), (RandomLabelTarget, ("u",))):
+# Arrays and the numbers that only feed arithmetic are pytree data, so a new target seed or
+# input scale reuses the compiled SGD loop; what fixes shapes or code paths (L, d, f,
+# positions, degree) is static.
+for _cls, _data in ((AdditiveTarget, ("betas", "coeffs", "seed", "input_scale")),
+                    (NVariableTarget, ("betas", "seed", "input_scale")),
+                    (ParityTarget, ("betas", "seed")), (RandomLabelTarget, ("u", "seed"))):
     _register(_cls, _data)
 
 

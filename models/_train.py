@@ -87,31 +87,43 @@ def _risk(W, A, B, X, y, diverged):
     return jnp.where(diverged, jnp.nan, r)
 
 
-def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup):
+def _guarded_descent(W0, value_and_grad, lr, steps: int, limit):
+    """``steps`` plain descent steps W <- W - lr g (optax.sgd) in a ``lax.scan``, with the
+    divergence guard of the module docstring, shared by GD and SGD.
+
+    ``value_and_grad(W, t)`` returns (loss, grad) of step t. A step is flagged when its loss is
+    NaN/inf or above ``limit``, its gradient is not finite, or the update makes W non-finite; W is
+    then frozen at its last finite value and later losses are NaN.
+    Returns (W_T, diverged, diverged_step, losses (steps,), movements (steps,)).
+    """
     opt = optax.sgd(lr)
-
-    def objective(W):
-        return _train_loss(loss, apply_w(W, A, B, X), y)
-
-    vg = jax.value_and_grad(objective)
-    phi0 = objective(W0)
-    limit = blowup * jnp.maximum(phi0, jnp.finfo(W0.dtype).tiny)
 
     def step(carry, t):
         W, state, dead, dead_at = carry
-        phi, g = vg(W)
-        bad = ~jnp.isfinite(phi) | (phi > limit)
+        phi, g = value_and_grad(W, t)
+        upd, state2 = opt.update(g, state)
+        W2 = optax.apply_updates(W, upd)
+        bad = (~jnp.isfinite(phi) | (phi > limit) | ~jnp.all(jnp.isfinite(g))
+               | ~jnp.all(jnp.isfinite(W2)))
         newly = bad & ~dead
         dead = dead | bad
         dead_at = jnp.where(newly, t, dead_at)
-        upd, state2 = opt.update(g, state)
-        W2 = optax.apply_updates(W, upd)
-        W2 = jnp.where(dead | ~jnp.all(jnp.isfinite(W2)), W, W2)
+        W2 = jnp.where(dead, W, W2)
         return (W2, state2, dead, dead_at), (jnp.where(dead & ~newly, jnp.nan, phi),
                                              jnp.linalg.norm(W - W0))
 
     init = (W0, opt.init(W0), jnp.array(False), jnp.array(-1))
     (W, _, dead, dead_at), (phis, moves) = jax.lax.scan(step, init, jnp.arange(steps))
+    return W, dead, dead_at, phis, moves
+
+
+def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup):
+    def objective(W):
+        return _train_loss(loss, apply_w(W, A, B, X), y)
+
+    vg = jax.value_and_grad(objective)
+    limit = blowup * jnp.maximum(objective(W0), jnp.finfo(W0.dtype).tiny)
+    W, dead, dead_at, phis, moves = _guarded_descent(W0, lambda W, t: vg(W), lr, steps, limit)
     phi_T = objective(W)
     bad_T = ~jnp.isfinite(phi_T) | (phi_T > limit)
     dead_at = jnp.where(bad_T & ~dead, steps, dead_at)
@@ -124,7 +136,6 @@ def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup):
 
 def _sgd(W0, A, B, task, key, Xte, yte, lr, steps: int, loss: str, blowup):
     """One fresh sample per step, drawn inside the scan from ``task`` (a pytree)."""
-    opt = optax.sgd(lr)
 
     def sample_loss(W, x, yy):
         return _train_loss(loss, apply_w(W, A, B, x), yy)
@@ -134,22 +145,10 @@ def _sgd(W0, A, B, task, key, Xte, yte, lr, steps: int, loss: str, blowup):
     x0, y0 = task.sample(k0, 1, W0.dtype)
     limit = blowup * jnp.maximum(sample_loss(W0, x0, y0), 1.0)
 
-    def step(carry, t):
-        W, state, dead, dead_at = carry
-        x, yy = task.sample(jax.random.fold_in(key, t), 1, W0.dtype)
-        phi, g = vg(W, x, yy)
-        bad = ~jnp.isfinite(phi) | (phi > limit) | ~jnp.all(jnp.isfinite(g))
-        newly = bad & ~dead
-        dead = dead | bad
-        dead_at = jnp.where(newly, t, dead_at)
-        upd, state2 = opt.update(g, state)
-        W2 = optax.apply_updates(W, upd)
-        W2 = jnp.where(dead | ~jnp.all(jnp.isfinite(W2)), W, W2)
-        return (W2, state2, dead, dead_at), (jnp.where(dead & ~newly, jnp.nan, phi),
-                                             jnp.linalg.norm(W - W0))
+    def vg_t(W, t):
+        return vg(W, *task.sample(jax.random.fold_in(key, t), 1, W0.dtype))
 
-    init = (W0, opt.init(W0), jnp.array(False), jnp.array(-1))
-    (W, _, dead, dead_at), (phis, moves) = jax.lax.scan(step, init, jnp.arange(steps))
+    W, dead, dead_at, phis, moves = _guarded_descent(W0, vg_t, lr, steps, limit)
     phis = jnp.append(phis, jnp.nan)
     moves = jnp.append(moves, jnp.linalg.norm(W - W0))
     # SGD has no fixed training set: its "train risk" is measured on the test set's twin,
