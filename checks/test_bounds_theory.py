@@ -55,19 +55,17 @@ def prior_form_gap(H, y, delta, gamma):
 @given(n=st.sampled_from((2, 5, 20)), seed=seeds(), delta=deltas, gamma=gammas)
 @example(n=2, seed=0, delta=0.05, gamma=1.1)  # smallest n with a non-trivial H
 @example(n=20, seed=1, delta=1e-4, gamma=3.0)  # coarse grid, tiny delta
-@example(n=2, seed=2703, delta=0.5, gamma=1.03125)  # B < 1/gamma: Bbar = 1, ratio 1/B > gamma
+# B < 1/gamma: under the first (one-sided) grid Bbar was 1 and the ratio 1/B > gamma; the
+# two-sided grid (THEORY.md section 4, revised 2026-11-27) rounds B < 1 to gamma^j, j < 0.
+@example(n=2, seed=2703, delta=0.5, gamma=1.03125)
 def test_g1_reduces_to_prior_form_on_unit_diagonal(store, n, seed, delta, gamma):
     H = _unit_diag(_spd(n, seed, cond=50.0))
     y = np.random.default_rng(seed + 1).standard_normal(n)
     ratio, g1 = prior_form_gap(H, y, delta, gamma)
     # main = 2 Bbar sqrt(n/2)/n = Bbar sqrt(2/n) and prior = B sqrt(2/n): the ratio is the grid
-    # rounding Bbar/B, in [1, gamma] when B >= 1. The grid starts at gamma^0 = 1, so for B < 1
-    # Bbar = 1 and the ratio is exactly 1/B (> gamma when B < 1/gamma). Tolerance: rounding of
-    # a few float64 operations, 1e-12 relative.
-    if g1.B >= 1.0:
-        err = max(1.0 - ratio, ratio - gamma, 0.0)
-    else:
-        err = abs(ratio * g1.B - 1.0)
+    # rounding Bbar/B, in [1, gamma] for every B > 0 (two-sided grid). Tolerance: rounding of a
+    # few float64 operations, 1e-12 relative.
+    err = max(1.0 - ratio, ratio - gamma, 0.0)
     ok = record_identity(store, "P-ADHLW", {"n": n, "delta": delta, "gamma": gamma}, seed, err, 1e-12,
                          ratio=ratio)
     assert ok, (ratio, gamma)
@@ -90,19 +88,31 @@ def non_increasing(values) -> bool:
     return all(b <= a for a, b in zip(values, values[1:]))
 
 
-@given(n=sample_ns, j=st.integers(0, 60), ds=st.lists(deltas, min_size=2, max_size=6, unique=True))
-@example(n=1, j=0, ds=[0.01, 0.5])  # n = 1, the first grid point
+@given(n=sample_ns, j=st.integers(-60, 60), ds=st.lists(deltas, min_size=2, max_size=6, unique=True))
+@example(n=1, j=0, ds=[0.01, 0.5])  # n = 1, the grid point B_0 = 1
+@example(n=3, j=-5, ds=[0.01, 0.5])  # a grid point below 1 (two-sided grid)
 def test_confidence_term_monotone(n, j, ds):
     ds = sorted(ds)
     assert non_increasing([T.confidence_term(n, d, j) for d in ds])  # larger delta, smaller term
     assert non_increasing([T.confidence_term(k, ds[0], j) for k in (n, n + 1, 2 * n, 10 * n)])
     assert T.confidence_term(n + 1, ds[0], j) < T.confidence_term(n, ds[0], j)  # strictly in n
-    assert T.confidence_term(n, ds[0], j + 1) > T.confidence_term(n, ds[0], j)  # grid penalty
+    # grid penalty: grows with |j|, symmetric in the sign of j
+    step = 1 if j >= 0 else -1
+    assert T.confidence_term(n, ds[0], j + step) > T.confidence_term(n, ds[0], j)
+    assert T.confidence_term(n, ds[0], -j) == T.confidence_term(n, ds[0], j)
+
+
+def test_grid_weights_sum_to_delta():
+    # sum_j 2 delta / (3 (|j|+1)(|j|+2)) over j in Z: 1/2 + 2 sum_{k>=1} 1/((k+1)(k+2)) = 3/2,
+    # so the weights sum to delta exactly; the tail beyond |j| = J is 4 delta / (3 (J + 2)).
+    J, delta = 100_000, 0.05
+    total = sum(T.grid_weight(j, delta) for j in range(-J, J + 1))
+    assert total == pytest.approx(delta - 4 * delta / (3 * (J + 2)), rel=1e-9)
 
 
 @given(seed=seeds(), ds=st.lists(deltas, min_size=2, max_size=5, unique=True),
        movement=st.floats(0.0, 50.0), train_loss=st.floats(0.0, 1.0))
-@example(seed=0, ds=[1e-4, 0.5], movement=0.0, train_loss=0.0)  # B = 0: the first grid point
+@example(seed=0, ds=[1e-4, 0.5], movement=0.0, train_loss=0.0)  # B = 0: the best grid point j <= 0
 def test_g1_g2_non_increasing_in_delta(seed, ds, movement, train_loss):
     ds = sorted(ds)
     H = _spd(8, seed)
@@ -112,7 +122,8 @@ def test_g1_g2_non_increasing_in_delta(seed, ds, movement, train_loss):
     for res in (g1, g2):
         assert non_increasing([r.value for r in res])
         assert non_increasing([r.confidence_term for r in res])
-        assert len({r.main_term for r in res}) == 1  # the main term does not depend on delta
+        if res[0].B > 0:  # (B = 0 picks the grid point that minimizes the bound, which moves)
+            assert len({r.main_term for r in res}) == 1  # the main term does not depend on delta
 
 
 @pytest.mark.selftest
@@ -131,16 +142,19 @@ def test_rademacher_bound_by_hand():
     r = T.rademacher_bound(2.5, 10.0, 50, 0.1, 0.05, gamma=1.1)
     Bbar = 1.1**10
     main = 2.0 * Bbar * math.sqrt(10.0) / 50.0
-    conf = 3.0 * math.sqrt(math.log(2.0 * 11 * 12 / 0.1) / 100.0)
+    conf = 3.0 * math.sqrt(math.log(3.0 * 11 * 12 / 0.1) / 100.0)
     assert r.grid_index == 10 and r.B_grid == Bbar
     assert r.main_term == pytest.approx(main, rel=1e-15)  # 0.32807...
     assert r.confidence_term == pytest.approx(conf, rel=1e-15)  # 0.83965...
     assert r.value == pytest.approx(0.05 + main + conf, rel=1e-15)
     assert r.vacuous == (r.value >= 1.0) and r.vacuous
     assert T.rademacher_bound(2.5, 10.0, 50, 0.1, 0.05, main_scale=0.1).main_term == pytest.approx(0.1 * main)
-    small = T.rademacher_bound(0.5, 1.0, 10_000, 0.05)  # B <= 1: j = 0, Bbar = 1
-    assert small.grid_index == 0 and small.B_grid == 1.0
-    assert small.value == pytest.approx(2.0 / 10_000 + 3.0 * math.sqrt(math.log(4.0 / 0.05) / 20_000))
+    # B = 0.5: 1.1^-8 = 0.4665 < 0.5 <= 1.1^-7 = 0.5132, so j = -7 (two-sided grid), and the
+    # confidence term pays log(3 * 8 * 9 / delta).
+    small = T.rademacher_bound(0.5, 1.0, 10_000, 0.05)
+    assert small.grid_index == -7 and small.B_grid == 1.1**-7
+    assert small.value == pytest.approx(2.0 * 1.1**-7 / 10_000
+                                        + 3.0 * math.sqrt(math.log(3.0 * 8 * 9 / 0.05) / 20_000))
     assert not small.vacuous
 
 
@@ -152,19 +166,23 @@ def test_rademacher_bound_formula(B, trace, n, delta, gamma, loss):
     assert r.B_grid == gamma**j
     assert r.main_term == pytest.approx(2.0 * gamma**j * math.sqrt(trace) / n, rel=1e-14, abs=0)
     assert r.confidence_term == pytest.approx(
-        3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / (2.0 * n)), rel=1e-14)
+        3.0 * math.sqrt(math.log(3.0 * (abs(j) + 1) * (abs(j) + 2) / delta) / (2.0 * n)), rel=1e-14)
+    if B > 0:
+        assert gamma**j >= B and gamma ** (j - 1) < B
     assert r.value == pytest.approx(loss + r.main_term + r.confidence_term, rel=1e-14)
 
 
 # ---- grid index ---------------------------------------------------------------------------------
 
 def grid_ok(index_fn, B, gamma) -> bool:
+    """j is the smallest integer (two-sided grid) with gamma^j >= B."""
     j = index_fn(B, gamma)
-    return j >= 0 and gamma**j >= B and (j == 0 or gamma ** (j - 1) < B)
+    return gamma**j >= B and gamma ** (j - 1) < B
 
 
-@given(B=st.floats(0.0, 1e8), gamma=gammas)
-@example(B=0.0, gamma=1.1)
+@given(B=st.floats(1e-8, 1e8), gamma=gammas)
+@example(B=1e-8, gamma=1.1)  # far below 1: j = -194
+@example(B=0.5, gamma=1.1)  # j = -7 (the first grid rounded this up to 1)
 @example(B=1.0, gamma=1.1)  # j = 0
 @example(B=1.1**5, gamma=1.1)  # exactly on a grid point: j = 5
 @example(B=np.nextafter(1.1**5, 2.0), gamma=1.1)  # just above it: j = 6
@@ -178,7 +196,16 @@ def test_grid_check_catches_floor():
     def floor_index(B, gamma):
         return max(0, math.floor(math.log(B) / math.log(gamma))) if B > 0 else 0
 
+    def one_sided(B, gamma):  # the first version's grid j >= 0: wrong for B < 1/gamma
+        return max(0, math.ceil(math.log(B) / math.log(gamma)))
+
     assert not grid_ok(floor_index, 2.5, 1.1)
+    assert not grid_ok(one_sided, 0.5, 1.1)
+
+
+def test_grid_index_rejects_nonpositive_B():
+    with pytest.raises(ValueError, match="B"):
+        T.grid_index(0.0, 1.1)
 
 
 # ---- complexity ------------------------------------------------------------------------------------

@@ -91,8 +91,8 @@ def test_train_returns_only_w_and_leaves_a_b():
     # The first step is W1 = W0 - eta grad_W Phi(W0) with A, B held at their initial values:
     # its movement is eta ||grad|| and its objective Phi(W1). float32: both are O(1) numbers
     # computed along slightly different paths, agreeing to ~100 u; 1e-5 relative.
-    def phi(W):
-        return 0.5 * jnp.sum((M.apply_w(W, p.A, p.B, X) - y) ** 2)
+    def phi(W):  # the centred predictor u = f(W) - f(W0) of the default (lazy) parametrization
+        return 0.5 * jnp.sum((M.apply_w(W, p.A, p.B, X) - M.apply_w(p.W, p.A, p.B, X) - y) ** 2)
 
     g = jax.grad(phi)(p.W)
     W1 = p.W - SMALL_GD.lr * g
@@ -138,11 +138,15 @@ def variance_z(samples: np.ndarray, var: float) -> tuple[float, float]:
 @given(seed=seeds())
 @example(seed=0)
 def test_initialization_variances(seed):
-    p = M.init_seeds(jax.random.split(jax.random.key(seed), INIT_KEYS), M.RNNConfig(INIT_D, INIT_M))
-    # W: 8 * 512^2 draws; A: 8 * 512 * 8; B: 8 * 512 (standard error of the variance 2.2%).
-    for name, arr, var in (("W", p.W, 2.0 / INIT_M), ("A", p.A, 2.0 / INIT_M), ("B", p.B, 1.0 / INIT_M)):
-        z_var, z_mean = variance_z(np.asarray(arr), var)
-        assert abs(z_var) <= 6 and abs(z_mean) <= 6, (name, z_var, z_mean)
+    # THEORY.md section 2: B ~ N(0, 1) in the lazy parametrization (the default), N(0, 1/m) in the
+    # contrast one; W, A ~ N(0, 2/m) in both.
+    keys = jax.random.split(jax.random.key(seed), INIT_KEYS)
+    for par, b_var in (("lazy", 1.0), ("contrast", 1.0 / INIT_M)):
+        p = M.init_seeds(keys, M.RNNConfig(INIT_D, INIT_M, parametrization=par))
+        # W: 8 * 512^2 draws; A: 8 * 512 * 8; B: 8 * 512 (standard error of the variance 2.2%).
+        for name, arr, var in (("W", p.W, 2.0 / INIT_M), ("A", p.A, 2.0 / INIT_M), ("B", p.B, b_var)):
+            z_var, z_mean = variance_z(np.asarray(arr), var)
+            assert abs(z_var) <= 6 and abs(z_mean) <= 6, (par, name, z_var, z_mean)
 
 
 @pytest.mark.selftest
@@ -209,7 +213,9 @@ def test_divergent_learning_rate_is_an_outcome():
 # One small configuration shared by the GD / SGD / vmap checks (L = 3, m = 32, 20 steps): the
 # task is static data of the compiled training loop (its target's meta fields), so it is fixed
 # and only the initialization and the sample-stream keys vary.
-SMALL_L, SMALL_M, SGD_STEPS, SGD_LR, SGD_NTEST = 3, 32, 20, 0.05, 16
+# SGD_LR: the lazy parametrization's kernel is ~ m H (m = 32, H(x, x) ~ 1.5 at L = 3), so a step
+# of 0.05 / m keeps eta K(x, x) ~ 0.08, well inside the stable range.
+SMALL_L, SMALL_M, SGD_STEPS, SGD_LR, SGD_NTEST = 3, 32, 20, 0.05 / 32, 16
 SMALL_GD = M.TrainConfig("gd", SGD_LR, SGD_STEPS)
 SMALL_SGD = M.TrainConfig("sgd", SGD_LR, SGD_STEPS)
 
@@ -226,10 +232,12 @@ def _sgd_setup(seed):
 
 
 @jax.jit
-def _sgd_step(W, A, B, x, y, lr, factor):
-    """W - eta grad_W factor * (f(W; x) - y)^2; the paper's loss is factor = 1/2."""
+def _sgd_step(W, W0, A, B, x, y, lr, factor):
+    """W - eta grad_W factor * (u(W; x) - y)^2 with the centred u = f(W) - f(W0); the paper's
+    loss is factor = 1/2."""
     def loss(W_):
-        return factor * jnp.sum((M.apply_w(W_, A, B, x[None]) - y) ** 2)
+        u = M.apply_w(W_, A, B, x[None]) - M.apply_w(W0, A, B, x[None])
+        return factor * jnp.sum((u - y) ** 2)
 
     phi, g = jax.value_and_grad(loss)(W)
     return W - lr * g, phi
@@ -239,7 +247,7 @@ def manual_sgd(p, task, key, factor=0.5):
     xs, ys = M.sgd_samples(task, key, SGD_STEPS)
     W, phis = p.W, []
     for t in range(SGD_STEPS):
-        W, phi = _sgd_step(W, p.A, p.B, xs[t], ys[t], SGD_LR, factor)
+        W, phi = _sgd_step(W, p.W, p.A, p.B, xs[t], ys[t], SGD_LR, factor)
         phis.append(float(phi))
     return np.asarray(W), np.asarray(phis)
 
@@ -324,12 +332,18 @@ def test_logistic_loss_runs():
     X, y = task.sample(jax.random.key(0), 8)
     assert set(np.unique(np.asarray(y))) <= {-1.0, 1.0}
     p = M.init_params(jax.random.key(1), M.RNNConfig(D, SMALL_M))
-    cfg = M.TrainConfig("gd", 0.2, SGD_STEPS, loss="logistic")
+    cfg = M.TrainConfig("gd", 0.2 / SMALL_M, SGD_STEPS, loss="logistic")
     rec = M.train(p, cfg, X, y, X_test=X, y_test=y)
     loss = np.asarray(rec.loss)
     assert not bool(rec.diverged) and np.all(np.isfinite(loss))
     assert np.isfinite(float(rec.test_risk))
-    assert abs(loss[0] - float(jnp.sum(jax.nn.softplus(-y * M.apply(p, X))))) <= 1e-5 * loss[0]
+    # the centred predictor is 0 at init: the first objective is n log 2 exactly
+    assert abs(loss[0] - 8 * math.log(2.0)) <= 1e-5 * loss[0]
+    contrast = M.TrainConfig("gd", 0.2, SGD_STEPS, loss="logistic", centred=False)
+    pc = M.init_params(jax.random.key(1), M.RNNConfig(D, SMALL_M, parametrization="contrast"))
+    lc = np.asarray(M.train(pc, contrast, X, y, X_test=X, y_test=y).loss)
+    assert abs(lc[0] - float(jnp.sum(jax.nn.softplus(-y * M.apply(pc, X))))) <= 1e-5 * lc[0]
+    assert lc[-1] < lc[0]
     assert loss[-1] < loss[0]
 
 
@@ -342,7 +356,11 @@ def _patterns(p, W, X):
     return np.asarray(M.hidden_states(W, p.A, X)) > 0
 
 
-def linearization_ratio(p, X, V, lin=M.linearized_predict):
+def _lin_uncentred(p, W, X):
+    return M.linearized_predict(p, W, X, centred=False)
+
+
+def linearization_ratio(p, X, V, lin=_lin_uncentred):
     """(err(t), err(t/2), same activation pattern?) for W = W0 + t V, t = LIN_STEP ||W0||."""
     t = LIN_STEP * float(jnp.linalg.norm(p.W))
     errs = []
@@ -368,7 +386,9 @@ def test_linearization_error_is_quadratic(L, seed):
         # f_lin(W0) = f(W0) + 0: the JVP's primal is the same forward pass (XLA may fuse it
         # differently, so allow float64 rounding, ~(m + L d) eps ~ 1e-14 relative).
         f0 = np.asarray(M.apply(p, X))
-        assert np.allclose(np.asarray(M.linearized_predict(p, p.W, X)), f0, rtol=1e-13, atol=1e-15)
+        assert np.allclose(np.asarray(_lin_uncentred(p, p.W, X)), f0, rtol=1e-13, atol=1e-15)
+        # centred (lazy): f_lin = u_lin = f_lin(uncentred) - f(W0), exactly 0 at W = W0
+        assert np.all(np.asarray(M.linearized_predict(p, p.W, X)) == 0.0)
         V = jax.random.normal(jax.random.key(seed + 1), p.W.shape, jnp.float64)
         V = V / jnp.linalg.norm(V)
         e1, e2, same = linearization_ratio(p, X, V)
@@ -382,7 +402,7 @@ def test_linearization_error_is_quadratic(L, seed):
 @pytest.mark.selftest
 def test_linearization_check_catches_half_tangent():
     def wrong(p, W, X):  # tangent (W - W0)/2: first-order error O(t), ratio 2
-        return M.linearized_predict(p, p.W + 0.5 * (W - p.W), X)
+        return M.linearized_predict(p, p.W + 0.5 * (W - p.W), X, centred=False)
 
     with jax.enable_x64(True):
         p = _params64(0)

@@ -14,14 +14,19 @@ from ._data import (
 )
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._rnn import (
+    PARAMETRIZATIONS,
+    Parametrization,
     Params,
     RNNConfig,
     apply,
     apply_w,
+    centred_apply,
+    get_parametrization,
     hidden_states,
     init_params,
     init_seeds,
     predict_seeds,
+    predict_u,
 )
 from ._train import (
     LOSSES,
@@ -37,11 +42,11 @@ from ._train import (
 from ._validation import check_choice, check_float, check_int, check_positions, check_tokens
 
 __all__ = [
-    "FUNCTIONS", "LOSSES", "METHODS", "NTK_METHODS",
+    "FUNCTIONS", "LOSSES", "METHODS", "NTK_METHODS", "PARAMETRIZATIONS", "Parametrization",
     "AdditiveTarget", "NVariableTarget", "ParityTarget", "RandomLabelTarget", "Task",
     "TokenDistribution", "Params", "RNNConfig", "TrainConfig", "TrainRecord",
-    "apply", "apply_w", "check_choice", "check_float", "check_int", "check_positions", "check_tokens",
+    "apply", "apply_w", "centred_apply", "get_parametrization", "check_choice", "check_float", "check_int", "check_positions", "check_tokens",
     "empirical_ntk", "eval_loss", "grad_w", "hidden_states", "init_params", "init_seeds",
-    "linearized_predict", "ntk_factors", "predict_seeds", "record_to_numpy", "sgd_samples", "train",
+    "linearized_predict", "ntk_factors", "predict_seeds", "predict_u", "record_to_numpy", "sgd_samples", "train",
     "train_seeds",
 ]

@@ -1,7 +1,11 @@
 """Empirical neural tangent kernel for W-only training, and the linearized predictor.
 
     K_m(x, x') = < grad_W f(W0; x), grad_W f(W0; x') >_F          (THEORY.md section 3)
-    f_lin(x)   = f(W0; x) + < grad_W f(W0; x), W - W0 >_F          (THEORY.md section 4, G2)
+    f_lin(x)   = u(W0; x) + < grad_W f(W0; x), W - W0 >_F          (THEORY.md section 4, G2)
+
+with u(W0; x) = 0 for the centred predictor (lazy parametrization) and f(W0; x) otherwise.
+Centring subtracts a constant of W, so K_m is the same for both predictors; in the lazy
+parametrization K_m / m -> H, in the contrast one K_m -> H (``Parametrization.kernel_scale``).
 
 Two ways to compute K_m (the benchmarks pick the faster per size):
 - 'jacobian': materialise J (n, m*m) with jax.jacrev and contract; O(n m^2) memory.
@@ -88,21 +92,22 @@ def empirical_ntk(params: Params, X1, X2=None, *, method: str = "auto") -> jax.A
     return fn(params.W, params.A, params.B, X1, X2)
 
 
-@jax.jit
-def _linearized(W0, A, B, W, X):
+@partial(jax.jit, static_argnames=("centred",))
+def _linearized(W0, A, B, W, X, centred: bool = True):
     f0, df = jax.jvp(lambda W_: apply_w(W_, A, B, X), (W0,), (W - W0,))
-    return f0 + df
+    return df if centred else f0 + df
 
 
-def linearized_predict(params0: Params, W, X) -> jax.Array:
-    """f_lin(x) = f(W0; x) + <grad_W f(W0; x), W - W0> for every x in X (one JVP)."""
+def linearized_predict(params0: Params, W, X, *, centred: bool = True) -> jax.Array:
+    """f_lin(x) = u(W0; x) + <grad_W f(W0; x), W - W0> for every x in X (one JVP); u(W0) = 0 when
+    ``centred`` (the lazy parametrization), f(W0; x) otherwise."""
     X = jnp.asarray(check_tokens("X", X, d=params0.A.shape[-1]), params0.W.dtype)
     if X.ndim == 2:
         X = X[None]
     W = jnp.asarray(W, params0.W.dtype)
     if W.shape != params0.W.shape:
         raise ValueError(f"W has shape {W.shape}, expected {params0.W.shape}")
-    return _linearized(params0.W, params0.A, params0.B, W, X)
+    return _linearized(params0.W, params0.A, params0.B, W, X, bool(centred))
 
 
 @partial(jax.jit, static_argnames=())

@@ -4,13 +4,22 @@
 
 Symbols -> arguments: W (m x m) = ``params.W``, A (m x d) = ``params.A``,
 B (m,) = ``params.B``, X_l = ``x[l-1]``, width m = ``RNNConfig.m``.
-Initialization W_ij, A_ij ~ N(0, 2/m), B_j ~ N(0, 1/m). Only W is trained; A and B
-stay at their initial values (the training code differentiates with respect to W only).
+Only W is trained; A and B stay at their initial values (the training code differentiates
+with respect to W only).
+
+Parametrizations (THEORY.md section 2, revised 2026-11-27), selected by name:
+
+- ``"lazy"`` (the default everywhere): W_ij, A_ij ~ N(0, 2/m), B_j ~ N(0, 1), and the predictor is
+  the centred network u(W; x) = f(W; x) - f(W0; x). The empirical NTK is then ~ m H and W moves
+  O(m^{-1/2}): training is in the kernel regime.
+- ``"contrast"`` (the first spec, "non-lazy"): B_j ~ N(0, 1/m), uncentred u = f. Kept as the
+  negative control of the kernel-regime checks; K_m itself converges to H.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -29,8 +38,48 @@ class Params(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Parametrization:
+    """How the output weights are drawn and whether the predictor is centred (THEORY.md section 2).
+
+    ``b_var_times_m``: Var(B_j) * m as a function of m (m for B ~ N(0, 1); 1 for N(0, 1/m)).
+    ``centred``: the predictor is u(W; x) = f(W; x) - f(W0; x) (True) or f(W; x) (False).
+    ``lazy``: whether THEORY.md declares training in the kernel regime for it (the training-facts
+    law must hold for a lazy parametrization and fail for the contrast one).
+    """
+
+    name: str
+    b_var: str  # "1" or "1/m": the variance of B_j
+    centred: bool
+    lazy: bool
+    text: str
+
+    def b_std(self, m: int) -> float:
+        return 1.0 if self.b_var == "1" else (1.0 / m) ** 0.5
+
+    def kernel_scale(self, m: int) -> float:
+        """c(m) with K_m / c(m) -> H: Var(B_j) * m (m for B ~ N(0, 1), 1 for B ~ N(0, 1/m))."""
+        return float(m) if self.b_var == "1" else 1.0
+
+
+PARAMETRIZATIONS = {
+    "lazy": Parametrization(
+        "lazy", "1", True, True,
+        "W, A ~ N(0, 2/m), B ~ N(0, 1), centred u = f(W) - f(W0) (kernel regime; the default)"),
+    "contrast": Parametrization(
+        "contrast", "1/m", False, False,
+        "W, A ~ N(0, 2/m), B ~ N(0, 1/m), uncentred u = f (non-lazy contrast; the first spec)"),
+}
+
+
+def get_parametrization(name: str) -> Parametrization:
+    check_choice("parametrization", name, tuple(PARAMETRIZATIONS))
+    return PARAMETRIZATIONS[name]
+
+
+@dataclass(frozen=True)
 class RNNConfig:
-    """Architecture of THEORY.md section 2: token dimension ``d``, width ``m``.
+    """Architecture of THEORY.md section 2: token dimension ``d``, width ``m``, and the
+    ``parametrization`` ("lazy" default, or "contrast"; see the module docstring).
 
     ``dtype`` is float32 by default (training speed); float64 is available for
     Monte-Carlo checks that need the extra precision (call inside ``jax.enable_x64``).
@@ -39,20 +88,26 @@ class RNNConfig:
     d: int
     m: int
     dtype: str = "float32"
+    parametrization: str = "lazy"
 
     def __post_init__(self):
         check_int("d", self.d, low=1)
         check_int("m", self.m, low=1)
         check_choice("dtype", self.dtype, ("float32", "float64"))
+        check_choice("parametrization", self.parametrization, tuple(PARAMETRIZATIONS))
+
+    @property
+    def param(self) -> Parametrization:
+        return PARAMETRIZATIONS[self.parametrization]
 
 
 def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
-    """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1/m) entrywise (the paper's initialization)."""
+    """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1) ("lazy") or N(0, 1/m) ("contrast") entrywise."""
     kw, ka, kb = jax.random.split(key, 3)
     m, d, dt = cfg.m, cfg.d, jnp.dtype(cfg.dtype)
     W = jax.random.normal(kw, (m, m), dt) * jnp.sqrt(2.0 / m).astype(dt)
     A = jax.random.normal(ka, (m, d), dt) * jnp.sqrt(2.0 / m).astype(dt)
-    B = jax.random.normal(kb, (m,), dt) * jnp.sqrt(1.0 / m).astype(dt)
+    B = jax.random.normal(kb, (m,), dt) * jnp.asarray(cfg.param.b_std(m), dt)
     return Params(W, A, B)
 
 
@@ -116,6 +171,32 @@ def predict_seeds(params: Params, X) -> jax.Array:
     if arr.ndim == 2:
         arr = arr[None]
     return _predict_seeds(params.W, params.A, params.B, jnp.asarray(arr))
+
+
+def centred_apply(W, W0, A, B, X, centred: bool):
+    """The predictor u(W; x) = f(W; x) - f(W0; x) (``centred``) or f(W; x), for X (n, L, d)."""
+    f = apply_w(W, A, B, X)
+    return f - jax.lax.stop_gradient(apply_w(W0, A, B, X)) if centred else f
+
+
+@partial(jax.jit, static_argnames=("centred",))
+def _predict_u_seeds(W, W0, A, B, X, centred):
+    return jax.vmap(centred_apply, in_axes=(0, 0, 0, 0, None, None))(W, W0, A, B, X, centred)
+
+
+def predict_u(params0: Params, W, X, *, centred: bool = True) -> jax.Array:
+    """The trained predictor u(W; x) for init ``params0`` and trained ``W`` (one seed or a stacked
+    seed axis), on X (n, L, d): returns (n,) or (S, n). ``centred`` follows the parametrization."""
+    arr = jnp.asarray(check_tokens("X", X, d=params0.A.shape[-1]), params0.W.dtype)
+    if arr.ndim == 2:
+        arr = arr[None]
+    W = jnp.asarray(W, params0.W.dtype)
+    if W.shape != params0.W.shape:
+        raise ValueError(f"W has shape {W.shape}, expected {params0.W.shape} (the init's)")
+    if params0.W.ndim == 3:
+        return _predict_u_seeds(W, params0.W, params0.A, params0.B, arr, bool(centred))
+    return _predict_u_seeds(W[None], params0.W[None], params0.A[None], params0.B[None], arr,
+                            bool(centred))[0]
 
 
 def param_count(cfg: RNNConfig) -> dict[str, int]:

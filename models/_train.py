@@ -2,10 +2,12 @@
 
 Objectives (sum, not mean, so that THEORY.md section 4's GD facts hold verbatim:
 with eta <= 1/lambda_max(K_m) the linearized residual contracts by (1 - eta lambda_min)):
-- squared:  Phi(W) = 1/2 sum_i (f(W; x_i) - y_i)^2
-- logistic: Phi(W) = sum_i log(1 + exp(-y_i f(W; x_i)))   (labels +-1)
+- squared:  Phi(W) = 1/2 sum_i (u(W; x_i) - y_i)^2
+- logistic: Phi(W) = sum_i log(1 + exp(-y_i u(W; x_i)))   (labels +-1)
+with the predictor u(W; x) = f(W; x) - f(W0; x) when ``TrainConfig.centred`` (the lazy
+parametrization's default, THEORY.md section 2) and u = f otherwise (the contrast one).
 SGD draws one fresh sample (x_t, y_t) from the task at every step and applies
-W_t = W_{t-1} - eta grad_W loss(f(W_{t-1}; x_t), y_t) (the paper's Algorithm 1).
+W_t = W_{t-1} - eta grad_W loss(u(W_{t-1}; x_t), y_t) (the paper's Algorithm 1).
 
 Evaluation loss (for bounds): l(u, y) = min(1, |u - y|), in [0, 1] and 1-Lipschitz.
 
@@ -25,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ._rnn import Params, apply_w
+from ._rnn import Params, apply_w, centred_apply
 from ._validation import check_choice, check_float, check_int, check_targets, check_tokens
 
 LOSSES = ("squared", "logistic")
@@ -46,13 +48,16 @@ def _train_loss(kind: str, u, y):
 @dataclass(frozen=True)
 class TrainConfig:
     """``method`` 'gd' (full batch) or 'sgd' (one fresh sample per step), step size ``lr`` (eta),
-    ``steps`` iterations, training ``loss`` 'squared' or 'logistic', divergence factor ``blowup``."""
+    ``steps`` iterations, training ``loss`` 'squared' or 'logistic', divergence factor ``blowup``,
+    ``centred``: train the centred predictor u = f(W) - f(W0) (the lazy parametrization; set it
+    from ``RNNConfig.param.centred``)."""
 
     method: str = "gd"
     lr: float = 0.1
     steps: int = 200
     loss: str = "squared"
     blowup: float = 1e6
+    centred: bool = True
 
     def __post_init__(self):
         check_choice("method", self.method, METHODS)
@@ -60,6 +65,8 @@ class TrainConfig:
         check_int("steps", self.steps, low=1, high=10_000_000)
         check_choice("loss", self.loss, LOSSES)
         check_float("blowup", self.blowup, low=1.0, low_open=True)
+        if not isinstance(self.centred, bool):
+            raise ValueError(f"centred = {self.centred!r} is not allowed: choose True or False")
 
 
 class TrainRecord(NamedTuple):
@@ -70,7 +77,8 @@ class TrainRecord(NamedTuple):
     movement:  (steps + 1,) ||W_t - W_0||_F
     W:         final W (the last finite iterate if the run diverged)
     diverged:  bool;  diverged_step: first step flagged, -1 if none
-    train_risk / test_risk: mean evaluation loss min(1, |u - y|) on the train / test set (NaN if diverged)
+    train_risk / test_risk: mean evaluation loss min(1, |u - y|) of the predictor u on the train /
+               test set (NaN if diverged)
     """
 
     loss: jax.Array
@@ -82,8 +90,8 @@ class TrainRecord(NamedTuple):
     test_risk: jax.Array
 
 
-def _risk(W, A, B, X, y, diverged):
-    r = jnp.mean(eval_loss(apply_w(W, A, B, X), y))
+def _risk(W, W0, A, B, X, y, diverged, centred):
+    r = jnp.mean(eval_loss(centred_apply(W, W0, A, B, X, centred), y))
     return jnp.where(diverged, jnp.nan, r)
 
 
@@ -117,9 +125,12 @@ def _guarded_descent(W0, value_and_grad, lr, steps: int, limit):
     return W, dead, dead_at, phis, moves
 
 
-def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup):
+def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup, centred: bool):
+    # u = f(W) - f(W0): f(W0; X) is a constant of the objective, computed once.
+    f0 = apply_w(W0, A, B, X) if centred else jnp.zeros((), W0.dtype)
+
     def objective(W):
-        return _train_loss(loss, apply_w(W, A, B, X), y)
+        return _train_loss(loss, apply_w(W, A, B, X) - f0, y)
 
     vg = jax.value_and_grad(objective)
     limit = blowup * jnp.maximum(objective(W0), jnp.finfo(W0.dtype).tiny)
@@ -130,15 +141,15 @@ def _gd(W0, A, B, X, y, Xte, yte, lr, steps: int, loss: str, blowup):
     dead = dead | bad_T
     phis = jnp.append(phis, jnp.where(dead, jnp.nan, phi_T))
     moves = jnp.append(moves, jnp.linalg.norm(W - W0))
-    return TrainRecord(phis, moves, W, dead, dead_at,
-                       _risk(W, A, B, X, y, dead), _risk(W, A, B, Xte, yte, dead))
+    return TrainRecord(phis, moves, W, dead, dead_at, _risk(W, W0, A, B, X, y, dead, centred),
+                       _risk(W, W0, A, B, Xte, yte, dead, centred))
 
 
-def _sgd(W0, A, B, task, key, Xte, yte, lr, steps: int, loss: str, blowup):
+def _sgd(W0, A, B, task, key, Xte, yte, lr, steps: int, loss: str, blowup, centred: bool):
     """One fresh sample per step, drawn inside the scan from ``task`` (a pytree)."""
 
     def sample_loss(W, x, yy):
-        return _train_loss(loss, apply_w(W, A, B, x), yy)
+        return _train_loss(loss, centred_apply(W, W0, A, B, x, centred), yy)
 
     vg = jax.value_and_grad(sample_loss)
     k0, key = jax.random.split(key)
@@ -153,26 +164,27 @@ def _sgd(W0, A, B, task, key, Xte, yte, lr, steps: int, loss: str, blowup):
     moves = jnp.append(moves, jnp.linalg.norm(W - W0))
     # SGD has no fixed training set: its "train risk" is measured on the test set's twin,
     # which the caller passes as (Xte, yte); report the same number for both.
-    r = _risk(W, A, B, Xte, yte, dead)
+    r = _risk(W, W0, A, B, Xte, yte, dead, centred)
     return TrainRecord(phis, moves, W, dead, dead_at, r, r)
 
 
-_gd_jit = jax.jit(_gd, static_argnames=("steps", "loss"))
-_sgd_jit = jax.jit(_sgd, static_argnames=("steps", "loss"))
+_STATIC = ("steps", "loss", "centred")
+_gd_jit = jax.jit(_gd, static_argnames=_STATIC)
+_sgd_jit = jax.jit(_sgd, static_argnames=_STATIC)
 
 
-@partial(jax.jit, static_argnames=("steps", "loss"))
-def _gd_seeds(W0, A, B, X, y, Xte, yte, lr, blowup, *, steps, loss):
+@partial(jax.jit, static_argnames=_STATIC)
+def _gd_seeds(W0, A, B, X, y, Xte, yte, lr, blowup, *, steps, loss, centred):
     def one(W0, A, B):
-        return _gd(W0, A, B, X, y, Xte, yte, lr, steps, loss, blowup)
+        return _gd(W0, A, B, X, y, Xte, yte, lr, steps, loss, blowup, centred)
 
     return jax.vmap(one)(W0, A, B)
 
 
-@partial(jax.jit, static_argnames=("steps", "loss"))
-def _sgd_seeds(W0, A, B, task, keys, Xte, yte, lr, blowup, *, steps, loss):
+@partial(jax.jit, static_argnames=_STATIC)
+def _sgd_seeds(W0, A, B, task, keys, Xte, yte, lr, blowup, *, steps, loss, centred):
     def one(W0, A, B, key):
-        return _sgd(W0, A, B, task, key, Xte, yte, lr, steps, loss, blowup)
+        return _sgd(W0, A, B, task, key, Xte, yte, lr, steps, loss, blowup, centred)
 
     return jax.vmap(one)(W0, A, B, keys)
 
@@ -205,13 +217,13 @@ def train(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_test, t
             raise ValueError("method='gd' needs the training set X, y")
         X, y, Xte, yte = _check_data(params, X, y, X_test, y_test)
         return _gd_jit(params.W, params.A, params.B, X, y, Xte, yte, cfg.lr,
-                       steps=cfg.steps, loss=cfg.loss, blowup=cfg.blowup)
+                       steps=cfg.steps, loss=cfg.loss, blowup=cfg.blowup, centred=cfg.centred)
     if task is None or key is None:
         raise ValueError("method='sgd' draws a fresh sample per step: pass task= and key=")
     Xte = jnp.asarray(check_tokens("X_test", X_test, d=params.A.shape[-1]), params.W.dtype)
     yte = jnp.asarray(check_targets("y_test", y_test, Xte.shape[0]), params.W.dtype)
     return _sgd_jit(params.W, params.A, params.B, task, key, Xte, yte, cfg.lr,
-                    steps=cfg.steps, loss=cfg.loss, blowup=cfg.blowup)
+                    steps=cfg.steps, loss=cfg.loss, blowup=cfg.blowup, centred=cfg.centred)
 
 
 def train_seeds(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_test,
@@ -227,7 +239,7 @@ def train_seeds(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_t
             raise ValueError("method='gd' needs the training set X, y")
         X, y, Xte, yte = _check_data(jax.tree.map(lambda a: a[0], params), X, y, X_test, y_test)
         return _gd_seeds(params.W, params.A, params.B, X, y, Xte, yte, cfg.lr, cfg.blowup,
-                         steps=cfg.steps, loss=cfg.loss)
+                         steps=cfg.steps, loss=cfg.loss, centred=cfg.centred)
     if task is None or keys is None:
         raise ValueError("method='sgd' draws fresh samples per step: pass task= and keys=")
     if keys.shape[0] != params.W.shape[0]:
@@ -235,7 +247,7 @@ def train_seeds(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_t
     Xte = jnp.asarray(check_tokens("X_test", X_test, d=params.A.shape[-1]), params.W.dtype)
     yte = jnp.asarray(check_targets("y_test", y_test, Xte.shape[0]), params.W.dtype)
     return _sgd_seeds(params.W, params.A, params.B, task, keys, Xte, yte, cfg.lr, cfg.blowup,
-                      steps=cfg.steps, loss=cfg.loss)
+                      steps=cfg.steps, loss=cfg.loss, centred=cfg.centred)
 
 
 def sgd_samples(task, key: jax.Array, steps: int, dtype=jnp.float32):

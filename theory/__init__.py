@@ -8,19 +8,23 @@ from ._bounds import (
     PROVENANCE as BOUND_PROVENANCE,
 )
 from ._bounds import (
+    VERDICTS,
     BoundResult,
     RateTest,
     binomial_tail,
+    bound_verdict,
     complexity,
     confidence_term,
     g1_bound,
     g2_bound,
     gd_residual_bound,
     grid_index,
+    grid_weight,
     hoeffding_lcb,
     hoeffding_ucb,
     is_violation,
     linearized_gd_trajectory,
+    net_bound,
     prior_two_layer_form,
     rademacher_bound,
     sample_size,
@@ -41,14 +45,27 @@ from ._claims import (
 )
 from ._kernel import ntk_diagonal, ntk_gram, ntk_gram_pair_reference
 from ._linalg import KernelSolve, SingularKernelError, kernel_solve, spectrum
+from ._predictors import (
+    PROVENANCE as PREDICTOR_PROVENANCE,
+)
+from ._predictors import (
+    KernelPredictor,
+    kernel_gd_predictor,
+    kernel_interpolant,
+    kernel_sgd_predictor,
+)
 
-PROVENANCE = {**BOUND_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact"}
+PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, "ntk_gram": "exact",
+              "ntk_diagonal": "exact"}
 
 __all__ = [
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
     "Hypothesis", "KernelSolve", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
-    "RateLaw", "RateTest", "SingularKernelError", "binomial_tail", "complexity",
+    "RateLaw", "RateTest", "SingularKernelError", "VERDICTS", "binomial_tail", "bound_verdict",
+    "complexity",
     "confidence_term", "g1_bound", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
+    "grid_weight", "KernelPredictor", "kernel_gd_predictor", "kernel_interpolant",
+    "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
     "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",

@@ -7,11 +7,18 @@ G1 (rigorous, kernel limit) and G2 (rigorous for the linearized predictor) share
 class {x -> f0(x) + <phi(x), w> : ||w|| <= B} on a sample with Gram K and a [0,1]-valued,
 1-Lipschitz loss, with probability >= 1 - delta, simultaneously over the grid B_j = gamma^j:
 
-    risk <= train_loss + 2 * Bbar * sqrt(tr K) / n + 3 * sqrt( log(2 (j+1)(j+2) / delta) / (2 n) )
+    risk <= train_loss + 2 * Bbar * sqrt(tr K) / n + 3 * sqrt( log(3 (|j|+1)(|j|+2) / delta) / (2 n) )
 
 (Rademacher complexity B sqrt(tr K)/n, Talagrand's contraction, McDiarmid, and a union bound
-with weights delta / ((j+1)(j+2)) over the grid). j is the smallest grid index j >= 0 with
-gamma^j >= B, Bbar = gamma^j.
+over the **two-sided** grid B_j = gamma^j, j in Z, with weights delta_j = 2 delta / (3 (|j|+1)(|j|+2)),
+which sum to delta). j is the smallest integer with gamma^j >= B, Bbar = gamma^j. (Revised
+2026-11-27: the first version's one-sided grid j >= 0 rounded every B < 1 up to 1, which made G1
+depend on the units of x; the two-sided grid keeps the main term scale-invariant up to gamma.)
+
+G1-net / G2-net (rigorous) bound the trained network itself: for any predictors g, h and a
+[0,1]-valued 1-Lipschitz loss, risk(g) <= risk(h) + E_x min(1, |g(x) - h(x)|); the second term is
+bounded by the Hoeffding UCB (level delta_gap) of its mean on fresh unlabelled inputs, so
+``net_bound(G_h, gap) = G_h + UCB`` holds with probability >= 1 - delta - delta_gap.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ PROVENANCE = {
     "hoeffding_lcb": "rigorous",
     "binomial_tail": "exact",
     "prior_two_layer_form": "prior",
+    "net_bound": "rigorous",
+    "hoeffding_ucb": "rigorous",
 }
 
 
@@ -47,7 +56,7 @@ class BoundResult:
     name: str
     value: float
     main_term: float  # 2 * Bbar * sqrt(tr K) / n
-    confidence_term: float  # 3 * sqrt(log(2 (j+1)(j+2) / delta) / (2 n))
+    confidence_term: float  # 3 * sqrt(log(3 (|j|+1)(|j|+2) / delta) / (2 n))
     train_loss: float
     B: float  # norm of the predictor in feature space
     B_grid: float  # Bbar = gamma^j
@@ -59,6 +68,12 @@ class BoundResult:
     vacuous: bool
     reason: str = ""
     extra: dict = field(default_factory=dict)
+    # G1-net / G2-net only (``net_bound``): value = base_value + gap_ucb
+    base_value: float | None = None
+    gap_mean: float | None = None
+    gap_ucb: float | None = None
+    n_gap: int | None = None
+    delta_gap: float | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -68,24 +83,37 @@ class BoundResult:
         return d
 
 
+#: The grid is two-sided but a B of exactly 0 (the zero predictor) has no smallest grid point
+#: above it; it takes the grid point with j <= 0 that minimizes the bound, searched down to this.
+_J_FLOOR = -400
+
+
 def grid_index(B: float, gamma: float) -> int:
-    """Smallest j >= 0 with gamma^j >= B."""
-    if B <= 1.0:
-        return 0
-    j = max(0, math.ceil(math.log(B) / math.log(gamma) - 1e-12))
+    """Smallest integer j (of either sign) with gamma^j >= B > 0 (THEORY.md section 4, two-sided
+    grid). B = 0 is handled by ``rademacher_bound`` (the best j <= 0)."""
+    check_float("B", B, low=0.0, low_open=True)
+    j = math.ceil(math.log(B) / math.log(gamma) - 1e-12)
     while gamma**j < B:  # guard against log rounding
         j += 1
+    while gamma ** (j - 1) >= B:
+        j -= 1
     return j
 
 
+def grid_weight(j: int, delta: float) -> float:
+    """delta_j = 2 delta / (3 (|j|+1)(|j|+2)); sum over j in Z is delta."""
+    return 2.0 * delta / (3.0 * (abs(j) + 1) * (abs(j) + 2))
+
+
 def confidence_term(n: int, delta: float, j: int) -> float:
-    return 3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / (2.0 * n))
+    """3 sqrt(log(2 / delta_j) / (2 n)) = 3 sqrt(log(3 (|j|+1)(|j|+2) / delta) / (2 n))."""
+    return 3.0 * math.sqrt(math.log(2.0 / grid_weight(j, delta)) / (2.0 * n))
 
 
 def rademacher_bound(B: float, trace: float, n: int, delta: float, train_loss: float = 0.0, *,
                      gamma: float = 1.1, name: str = "rademacher", provenance: str = "rigorous",
                      main_scale: float = 1.0) -> BoundResult:
-    """risk <= train_loss + 2 Bbar sqrt(trace)/n + 3 sqrt(log(2(j+1)(j+2)/delta)/(2n)).
+    """risk <= train_loss + 2 Bbar sqrt(trace)/n + 3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n)).
 
     Symbols: B = ``B`` (feature-space norm), tr K = ``trace``, n = ``n``, delta = ``delta``,
     gamma = ``gamma``. ``main_scale`` multiplies the main term: 1 for the real bound; the suite
@@ -97,10 +125,16 @@ def rademacher_bound(B: float, trace: float, n: int, delta: float, train_loss: f
     check_float("B", B, low=0.0)
     check_float("trace", trace, low=0.0)
     check_float("train_loss", train_loss, low=0.0, high=1.0)
-    j = grid_index(B, gamma)
+    def terms(j):
+        main = main_scale * 2.0 * gamma**j * math.sqrt(trace) / n
+        return main, confidence_term(n, delta, j)
+
+    if B > 0:
+        j = grid_index(B, gamma)
+    else:  # the zero predictor lies in every ball: the best grid point j <= 0
+        j = min(range(_J_FLOOR, 1), key=lambda i: sum(terms(i)))
     Bbar = gamma**j
-    main = main_scale * 2.0 * Bbar * math.sqrt(trace) / n
-    conf = confidence_term(n, delta, j)
+    main, conf = terms(j)
     value = train_loss + main + conf
     return BoundResult(name, value, main, conf, train_loss, B, Bbar, j, n, delta, trace,
                        provenance, value >= 1.0)
@@ -155,6 +189,31 @@ def _with_extra(res: BoundResult, **extra) -> BoundResult:
     return BoundResult(**{**asdict(res), "extra": {**res.extra, **extra}})
 
 
+def net_bound(base: BoundResult, gap_losses, delta_gap: float, *, name: str) -> BoundResult:
+    """G1-net / G2-net (THEORY.md section 4, rigorous): the bound for the trained network g from the
+    bound ``base`` of a reference predictor h (f_ker for G1-net, f_lin for G2-net) and the losses
+    ``gap_losses`` = min(1, |g(x) - h(x)|) on n_gap fresh unlabelled inputs drawn independently of
+    the training sample:
+
+        risk(g) <= base.value + UCB(mean gap_losses; n_gap, delta_gap)
+
+    with probability >= 1 - delta - delta_gap. The base's terms are kept; the gap is never folded
+    in silently (``gap_mean``, ``gap_ucb``, ``base_value`` are fields of the result).
+    """
+    gl = np.asarray(gap_losses, np.float64).ravel()
+    if gl.size == 0 or not np.all(np.isfinite(gl)) or np.any(gl < 0) or np.any(gl > 1):
+        raise ValueError("gap_losses must be a non-empty array of values in [0, 1] "
+                         "(min(1, |g - h|) on fresh inputs)")
+    check_float("delta_gap", delta_gap, low=0.0, high=1.0, low_open=True, high_open=True)
+    gap_mean = float(np.mean(gl))
+    ucb = min(1.0, hoeffding_ucb(gap_mean, int(gl.size), delta_gap))
+    value = base.value + ucb
+    return BoundResult(**{**asdict(base), "name": name, "value": value, "vacuous": value >= 1.0,
+                          "provenance": "rigorous", "base_value": base.value,
+                          "gap_mean": gap_mean, "gap_ucb": ucb, "n_gap": int(gl.size),
+                          "delta_gap": float(delta_gap)})
+
+
 def prior_two_layer_form(quad: float, n: int) -> float:
     """sqrt(2 y^T H^{-1} y / n): the leading term of Arora et al. 2019, Thm 5.1 (tag: prior)."""
     return math.sqrt(2.0 * quad / check_int("n", n, low=1))
@@ -173,16 +232,16 @@ def sample_size(C: float, eps: float, delta: float = 0.05, *, mean_diag: float =
     """Smallest n with G1's leading and confidence terms <= eps, for complexity C.
 
     Since C = B^2 tr(H)/n = B^2 * mean_diag, B = sqrt(C / mean_diag) does not depend on n, so
-    n(eps) = ceil( ((2 sqrt(C) + 3 sqrt(log(2(j+1)(j+2)/delta)/2)) / eps)^2 ) ~ 4 C / eps^2.
+    n(eps) = ceil( ((2 Bbar sqrt(mean_diag) + 3 sqrt(log(3(|j|+1)(|j|+2)/delta)/2)) / eps)^2 ) ~ 4 C / eps^2.
     """
     check_float("C", C, low=0.0)
     check_float("eps", eps, low=0.0, low_open=True)
     check_float("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
     check_float("mean_diag", mean_diag, low=0.0, low_open=True)
-    j = grid_index(math.sqrt(C / mean_diag), gamma)
+    j = grid_index(math.sqrt(C / mean_diag), gamma) if C > 0 else 0
     Bbar = gamma**j
     lead = 2.0 * Bbar * math.sqrt(mean_diag)
-    conf = 3.0 * math.sqrt(math.log(2.0 * (j + 1) * (j + 2) / delta) / 2.0)
+    conf = 3.0 * math.sqrt(math.log(2.0 / grid_weight(j, delta)) / 2.0)
     return math.ceil(((lead + conf) / eps) ** 2)
 
 
@@ -241,6 +300,22 @@ def is_violation(test_risk: float, n_test: int, bound: float, delta_test: float 
     if not math.isfinite(test_risk):
         raise ValueError("test_risk is not finite (a diverged run is an outcome, not a risk)")
     return hoeffding_lcb(test_risk, n_test, delta_test) > bound
+
+
+#: The verdicts a bound record can carry (``bound_verdict``), plus "diverged" for a training
+#: run that blew up (an outcome, with no bound verdict).
+VERDICTS = ("holds", "vacuous", "violation", "not-applicable")
+
+
+def bound_verdict(bound: BoundResult, test_risk: float, n_test: int, delta_test: float) -> str:
+    """THEORY.md section 4's rule, the one place a bound record's verdict is decided:
+    'not-applicable' for an infinite bound (L = 1), 'violation' when the Hoeffding LCB of the test
+    risk exceeds the bound (``is_violation``), else 'vacuous' (bound >= 1) or 'holds'."""
+    if not math.isfinite(bound.value):
+        return "not-applicable"
+    if is_violation(test_risk, n_test, bound.value, delta_test):
+        return "violation"
+    return "vacuous" if bound.vacuous else "holds"
 
 
 def binomial_tail(k: int, trials: int, p: float) -> float:
