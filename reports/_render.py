@@ -20,7 +20,7 @@ import numpy as np
 import theory as T
 
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
-from ._summary import claim_summaries, mutant_summaries
+from ._summary import claim_summaries, mutant_summaries, parametrization
 
 #: C1's observable at fixed target function: by kernel homogeneity (THEORY.md section 3) the
 #: complexity C_n is exactly invariant under the input scale r, so G1 can move only through the
@@ -105,8 +105,9 @@ def derived_claim_rows(records: list[dict]) -> list[dict]:
     """Summary rows for claims judged through the bound cases rather than records of their own.
 
     - 'C3 (bound cases)': C3 says N-variable targets are learnable, i.e. the bounds are finite
-      and hold for trained networks; G1/G2 records of the configurations satisfying C3's
-      hypotheses, summarised exactly like G1/G2.
+      and hold for trained networks; the G1 (kernel interpolant) and G1-net / G2-net (the trained
+      network itself) records of the lazy-parametrization configurations satisfying C3's
+      hypotheses, summarised exactly like those claims.
     - 'C1 (input scale)': one case per target run at several input scales r (same function of
       the normalized tokens); it fails when G1 degrades with r beyond ``C1_SPREAD_TOL``.
     """
@@ -115,7 +116,8 @@ def derived_claim_rows(records: list[dict]) -> list[dict]:
     rows = []
     real = [r for r in dedupe(records) if r["kind"] == "bound" and not _is_mutant(r)]
     c3 = T.get_claim("C3")
-    picked = [r for r in real if r["claim"] in ("G1", "G2") and c3.applies(hypothesis_config(r["config"]))]
+    picked = [r for r in real if r["claim"] in ("G1", "G1-net", "G2-net")
+              and parametrization(r) != "contrast" and c3.applies(hypothesis_config(r["config"]))]
     if picked:
         row = _bound_summary("C3", picked)
         row.update(key="C3 (bound cases)", kind="derived")

@@ -40,10 +40,16 @@ def _jsonable(x):
     return f if math.isfinite(f) else str(f)
 
 
-def case_id(kind: str, config: dict, seed) -> str:
-    """A stable id of (kind, configuration, seed): the resume key."""
-    blob = json.dumps({"kind": kind, "config": _jsonable(config), "seed": _jsonable(seed)},
-                      sort_keys=True)
+def case_id(kind: str, config: dict, seed, claim: str = "", variant: str = "") -> str:
+    """A stable id of (kind, configuration, seed, claim, variant): the key ``dedupe`` keeps one
+    record of. The claim and the variant (e.g. a power check's mutant) are part of it because one
+    case writes several records (G2, G1-net and G2-net of a seed share kind, config and seed)."""
+    key = {"kind": kind, "config": _jsonable(config), "seed": _jsonable(seed)}
+    if claim:
+        key["claim"] = claim
+    if variant:
+        key["variant"] = variant
+    blob = json.dumps(key, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -51,7 +57,8 @@ def make_record(kind: str, claim: str, config: dict, seed, *, metrics: dict, ver
                 bound: dict | None = None, timings: dict | None = None, repro: str = "",
                 note: str = "") -> dict:
     return _jsonable({
-        "schema": SCHEMA, "kind": kind, "claim": claim, "case_id": case_id(kind, config, seed),
+        "schema": SCHEMA, "kind": kind, "claim": claim,
+        "case_id": case_id(kind, config, seed, claim, "mutant" if metrics.get("mutant") else ""),
         "config": config, "seed": seed, "metrics": metrics, "bound": bound or {},
         "verdict": verdict, "timings": timings or {}, "repro": repro, "note": note,
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -58,6 +58,14 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
             "slack_min": q[0], "slack_median": q[1], "slack_p90": q[2], "verdict": verdict}
 
 
+def parametrization(record: dict) -> str:
+    """The record's parametrization; records written before it existed were 'contrast'."""
+    c = record.get("config", {})
+    if "parametrization" in c:
+        return c["parametrization"]
+    return "contrast" if record.get("kind") == "bound" else "lazy"
+
+
 def fit_key(record: dict) -> str:
     """A stable, readable name of one fitted law (a baseline key): the claim and the design
     parameters that tell two fits of the same claim apart (C4's N or l_0, the anchor)."""
@@ -67,6 +75,8 @@ def fit_key(record: dict) -> str:
         parts.append(f"N={c['N']}")
     if record["claim"] == "C4-l0" and "l0" in c:
         parts.append(f"l0={c['l0']}")
+    if record["claim"] == "T-gd" and "quantity" in c:
+        parts.append(str(c["quantity"]))
     if c.get("anchor", "end") != "end":
         parts.append(f"anchor={c['anchor']}")
     return f"{record['claim']} fit" + (f" ({', '.join(parts)})" if parts else "")
@@ -84,7 +94,16 @@ def claim_summaries(records: list[dict]) -> list[dict]:
         recs = by_claim[claim]
         kinds = {r["kind"] for r in recs}
         if "bound" in kinds:
-            rows.append(_bound_summary(claim, [r for r in recs if r["kind"] == "bound"]))
+            # The contrast parametrization is the kernel regime's negative control (THEORY.md
+            # section 2): its bound records are summarised apart and never decide the claim.
+            bounds = [r for r in recs if r["kind"] == "bound"]
+            lazy = [r for r in bounds if parametrization(r) != "contrast"]
+            contrast = [r for r in bounds if parametrization(r) == "contrast"]
+            if lazy:
+                rows.append(_bound_summary(claim, lazy))
+            if contrast:
+                rows.append({**_bound_summary(claim, contrast), "key": f"{claim} [contrast]",
+                             "contrast": True})
         fits = [r for r in recs if r["kind"] in ("scaling", "rate-fit")]
         for r in fits:
             m = r["metrics"]

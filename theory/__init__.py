@@ -39,6 +39,7 @@ from ._claims import (
     REGISTRY,
     Claim,
     Hypothesis,
+    LevelLaw,
     PowerLaw,
     RateLaw,
     get_claim,
@@ -60,7 +61,7 @@ PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, "ntk_gram": "exact",
 
 __all__ = [
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
-    "Hypothesis", "KernelSolve", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
+    "Hypothesis", "KernelSolve", "LevelLaw", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
     "RateLaw", "RateTest", "SingularKernelError", "VERDICTS", "binomial_tail", "bound_verdict",
     "complexity",
     "confidence_term", "g1_bound", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",

@@ -307,15 +307,17 @@ def is_violation(test_risk: float, n_test: int, bound: float, delta_test: float 
 VERDICTS = ("holds", "vacuous", "violation", "not-applicable")
 
 
-def bound_verdict(bound: BoundResult, test_risk: float, n_test: int, delta_test: float) -> str:
-    """THEORY.md section 4's rule, the one place a bound record's verdict is decided:
-    'not-applicable' for an infinite bound (L = 1), 'violation' when the Hoeffding LCB of the test
-    risk exceeds the bound (``is_violation``), else 'vacuous' (bound >= 1) or 'holds'."""
-    if not math.isfinite(bound.value):
+def bound_verdict(value: float, test_risk: float, n_test: int, delta_test: float) -> str:
+    """THEORY.md section 4's rule, the one place a bound record's verdict is decided, for a bound
+    of value ``value``: 'not-applicable' when it is infinite (L = 1), 'violation' when the
+    Hoeffding LCB of the test risk exceeds it (``is_violation``), else 'vacuous' (value >= 1, the
+    loss lives in [0, 1]) or 'holds'."""
+    value = float(value)
+    if not math.isfinite(value):
         return "not-applicable"
-    if is_violation(test_risk, n_test, bound.value, delta_test):
+    if is_violation(test_risk, n_test, value, delta_test):
         return "violation"
-    return "vacuous" if bound.vacuous else "holds"
+    return "vacuous" if value >= 1.0 else "holds"
 
 
 def binomial_tail(k: int, trials: int, p: float) -> float:
