@@ -299,7 +299,29 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("case", help="evaluate one bound case (the reproduction command of a violation)")
     k.add_argument("--json", required=True, help="BoundCase fields as a JSON object")
     k.set_defaults(fn=cmd_case)
+
+    cal = sub.add_parser("calibrate", help="measure the predicted bound P's calibration grid and "
+                                           "write its points (theory/calibration.json)")
+    cal.add_argument("--out", default=None, help="where to write (default: theory/calibration.json)")
+    cal.set_defaults(fn=cmd_calibrate)
     return p
+
+
+def cmd_calibrate(args) -> int:
+    import theory as T
+
+    from ._calibrate import calibrate
+
+    out = Path(args.out) if args.out else T.CALIBRATION_PATH
+    if out.exists() and out.is_dir():
+        raise CLIError(f"--out {str(out)!r} is a directory: give a file path")
+    t0 = time.perf_counter()
+    raw = calibrate(out)
+    q = raw["fitted"]["fit_quality"]
+    print(f"wrote {out} ({len(raw['points']['complexity'])} complexity points, "
+          f"{len(raw['points']['gap'])} gap points, {time.perf_counter() - t0:.0f} s); "
+          f"fit quality: {q}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ section 5's fitting protocol, reading every claim from ``theory.REGISTRY``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -203,7 +204,54 @@ def _rel(a, b) -> float:
     return float(np.linalg.norm(a - b) / nb) if nb > 0 else float("nan")
 
 
-def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None) -> list[dict]:
+@functools.lru_cache(maxsize=1)
+def _predicted_bound():
+    try:
+        return T.load_calibration()[0]
+    except FileNotFoundError:
+        return None
+
+
+def on_calibration_grid(case: BoundCase) -> bool:
+    """Whether (L, m, n) all lie on the lattice of P's calibration grid (reports/_calibrate.py);
+    a case with any coordinate off it is out of sample for P."""
+    from ._calibrate import C_LS, C_NS, GAP_MS
+
+    return case.L in C_LS and case.m in GAP_MS and case.n in C_NS
+
+
+def predicted_record(case: BoundCase, seed_cfg: dict, risk_net: dict, *, mutant=None) -> dict | None:
+    """The "P" record of one trained network: P(n, L, N, l_0, m, delta) of the case against the
+    network's test risk (THEORY.md section 4), or None when P has no calibration or the case is
+    outside its domain (P refuses to extrapolate)."""
+    P = _predicted_bound()
+    if P is None or case.family not in P.complexity or case.scale != case.input_scale:
+        return None
+    if case.family == "additive" and case.positions is not None:
+        return None  # the additive law is calibrated on targets over all positions (N = L)
+    try:
+        P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
+                       scale=case.scale, method=case.method, parametrization=case.parametrization,
+                       f=case.f)
+    except ValueError:
+        return None
+    terms = P.terms(family=case.family, n=case.n, L=case.L, N=case.N, l0=case.l0, m=case.m,
+                    delta=case.delta)
+    value = float(mutant(terms)) if mutant is not None else terms["value"]
+    bound = {**terms, "value": value, "vacuous": value >= 1.0,
+             "name": "P (mutant)" if mutant is not None else "P"}
+    return make_record(
+        "bound", "P", seed_cfg, case.init_seed, bound=bound,
+        verdict=T.bound_verdict(value, risk_net["test_risk"], risk_net["n_test"], case.delta_test),
+        metrics={**{k: risk_net[k] for k in ("test_risk", "test_lcb", "test_ucb", "n_test")},
+                 "predictor": "network", "in_calibration": on_calibration_grid(case),
+                 "mutant": mutant is not None,
+                 "ratio": risk_net["test_risk"] / value if value > 0 else None},
+        repro=case.repro())
+
+
+def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: bool = True,
+                        p_mutant=None) -> list[dict]:
     """Train ``case.seeds`` networks and evaluate every bound of THEORY.md section 4 on them.
 
     Records (kind "bound"), each with its BoundResult terms under ``bound`` and the risk of the
@@ -218,7 +266,8 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None) -> list[dic
     test inputs and relative NTK drift). A diverged seed gets "diverged" records with no bound
     verdict. ``mutant`` (BoundResult -> wrong value) and ``k0_fn`` (a wrong k0) build the
     deliberately wrong bounds and kernels of the power checks; their records are flagged and never
-    count for a claim.
+    count for a claim. ``predicted``: add the "P" record of each seed when the case lies in the
+    predicted bound's calibrated domain (``p_mutant``: P's terms -> a wrong value of P).
     """
     t0 = time.perf_counter()
     cfg = case.config()
@@ -359,6 +408,10 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None) -> list[dic
                          "train_risk": diag["net_train_risk"],
                          "ratio": risk_net["test_risk"] / bm.value if bm.value > 0 else None},
                 timings=timings, repro=repro))
+        if predicted and k0_fn is None and mutant is None:
+            rp = predicted_record(case, seed_cfg, risk_net, mutant=p_mutant)
+            if rp is not None:
+                records.append(rp)
     return records
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._evaluate import BoundCase, MCDesign, ScalingDesign
+from ._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
 from ._sweep import SweepItem
 
 
@@ -46,6 +46,10 @@ class GridProfile:
     scaling_claims: tuple[tuple[str, str], ...] = (("C2", "end"), ("C4-N", "end"), ("C4-l0", "end"),
                                                     ("C4-l0", "start"))
     mc: MCDesign | None = None
+    sgd_scales: tuple[float, ...] = (1.0,)
+    contrast_Ls: tuple[int, ...] = ()
+    heldout: tuple[tuple[int, int, int], ...] = ()  # P's off-grid (L, m, n)
+    training_facts: tuple[TrainingFactsDesign, ...] = ()
     note: str = ""
 
 
@@ -58,7 +62,8 @@ PROFILES: dict[str, GridProfile] = {
         scaling=dict(Ls=(2, 3, 4), ns=(40, 80), d=3, seeds=(0,)),
         scaling_claims=(("C2", "end"), ("C4-l0", "end")),
         mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # each width compiles once
-        note="smoke test (< 1 minute); too small for conclusions"),
+        training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
+        note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
     # non-vacuous for smooth targets (THEORY.md section 4's measurement), so the bound checks
     # test something.
@@ -67,19 +72,26 @@ PROFILES: dict[str, GridProfile] = {
         Ls=(2, 4, 8), scales=(0.1, 1.0, 10.0), data_seeds=(0, 1, 2),
         position_Ls=(2, 4, 8), position_seeds=(0, 1, 2),
         heatmap_L=8, heatmap_N=(1, 2, 3, 4), heatmap_l0=(0, 1, 3, 7),
-        sgd_Ls=(2, 4, 8),
+        sgd_Ls=(2, 4, 8), sgd_scales=(0.1, 1.0, 10.0),
+        contrast_Ls=(2, 4, 8),
+        heldout=((3, 192, 300), (5, 192, 300), (6, 96, 600)),
         scaling=dict(Ls=(2, 4, 8, 16), ns=(100, 200, 400), d=5, seeds=(0, 1, 2)),
         mc=MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),
-        note="about ten minutes on a 2-core CPU"),
+        training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
+        note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
         bound=dict(d=5, m=512, n=800, n_test=2000, steps=300, seeds=3),
         Ls=(2, 4, 8, 16), scales=(0.1, 0.3, 1.0, 3.0, 10.0), data_seeds=(0, 1, 2),
         position_Ls=(2, 4, 8, 16), position_seeds=(0, 1, 2),
         heatmap_L=8, heatmap_N=(1, 2, 3, 4, 5), heatmap_l0=(0, 1, 2, 3, 5, 7),
-        sgd_Ls=(2, 4, 8),
+        sgd_Ls=(2, 4, 8, 16), sgd_scales=(0.1, 1.0, 10.0),
+        contrast_Ls=(2, 4, 8),
+        heldout=((3, 192, 300), (5, 192, 300), (6, 96, 600), (10, 384, 600), (12, 96, 150)),
         scaling=dict(Ls=(2, 4, 8, 16, 32), ns=(200, 400, 800), d=5, seeds=(0, 1, 2, 3)),
         mc=MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6),
+        training_facts=(TrainingFactsDesign(widths=(64, 256, 1024, 4096)),
+                        TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
         note="bigger grid, an hour or more on a CPU"),
 }
 
@@ -116,10 +128,22 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
                 pos = _spread(p.heatmap_L, N, l0)
                 if pos is not None:
                     items.append(BoundCase(L=p.heatmap_L, family="n-variable", positions=pos, **base))
-    # The paper's optimizer: online SGD, one fresh example per step (its sample is its stream).
+    # The paper's optimizer: online SGD, one fresh example per step (its sample is its stream),
+    # with eta = 0.5 / (c(m) max_t H(x_t, x_t)) across input scales r (THEORY.md section 2's rule).
     for L in p.sgd_Ls:
-        sgd = {**base, "method": "sgd", "steps": base["n"]}
-        items.append(BoundCase(L=L, family="additive", **sgd))
+        for r in p.sgd_scales:
+            sgd = {**base, "method": "sgd", "steps": base["n"], "lr_frac": 0.5}
+            items.append(BoundCase(L=L, family="additive", scale=r, input_scale=r, **sgd))
+    # The contrast parametrization (B ~ N(0, 1/m), uncentred): the kernel regime's negative
+    # control, summarised apart ("[contrast]" rows), never deciding a claim.
+    for L in p.contrast_Ls:
+        items.append(BoundCase(L=L, family="additive", parametrization="contrast", **base))
+    # The predicted bound P out of sample: (L, m, n) off its calibration grid, both families.
+    for L, m, n in p.heldout:
+        held = {**base, "m": m, "n": n}
+        items.append(BoundCase(L=L, family="additive", **held))
+        pos = tuple(sorted({max(1, L - 2), L}))
+        items.append(BoundCase(L=L, family="n-variable", positions=pos, **held))
     seen, out = set(), []
     for c in items:  # a case listed twice (e.g. L = 1 position) is evaluated once
         if c not in seen:
@@ -146,4 +170,5 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     items = bound_items(p) + scaling_items(p)
     if p.mc is not None:
         items.append(SweepItem("kernel-mc", p.mc))
+    items += [SweepItem("training-facts", d) for d in p.training_facts]
     return items

@@ -99,7 +99,13 @@ def claim_summaries(records: list[dict]) -> list[dict]:
             bounds = [r for r in recs if r["kind"] == "bound"]
             lazy = [r for r in bounds if parametrization(r) != "contrast"]
             contrast = [r for r in bounds if parametrization(r) == "contrast"]
-            if lazy:
+            if lazy and claim == "P":
+                # P is a fitted law: only configurations off its calibration grid test it.
+                for tag, sel in (("out of sample", False), ("on the calibration grid", True)):
+                    part = [r for r in lazy if bool(r["metrics"].get("in_calibration")) == sel]
+                    if part:
+                        rows.append({**_bound_summary(claim, part), "key": f"P ({tag})"})
+            elif lazy:
                 rows.append(_bound_summary(claim, lazy))
             if contrast:
                 rows.append({**_bound_summary(claim, contrast), "key": f"{claim} [contrast]",

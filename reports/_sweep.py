@@ -20,21 +20,24 @@ from ._evaluate import (
     BoundCase,
     MCDesign,
     ScalingDesign,
+    TrainingFactsDesign,
     complexity_records,
     evaluate_bound_case,
     fit_scaling,
     kernel_mc_records,
     scaling_record,
+    training_facts_records,
 )
 from ._executors import LocalExecutor
 from ._store import ResultsStore, make_record
 
-_SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign}
+_SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
+          "training-facts": TrainingFactsDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # 'bound' | 'scaling' | 'kernel-mc'
+    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts'
     spec: object
 
     def __post_init__(self):
@@ -53,6 +56,8 @@ class SweepItem:
             return f"bound L={s.L} {s.family}/{s.f} r={s.scale:g} m={s.m} n={s.n} {s.method}"
         if self.kind == "scaling":
             return f"scaling {s.claim} L={list(s.Ls)} n<={max(s.ns)}"
+        if self.kind == "training-facts":
+            return f"training-facts {s.parametrization} widths={list(s.widths)}"
         return f"kernel-mc widths={list(s.widths)}"
 
 
@@ -65,6 +70,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
         elif item.kind == "scaling":
             recs = complexity_records(item.spec)
             recs.append(scaling_record(item.spec, fit_scaling(recs, item.spec)))
+        elif item.kind == "training-facts":
+            recs, _ = training_facts_records(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on

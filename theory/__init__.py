@@ -46,6 +46,12 @@ from ._claims import (
 )
 from ._kernel import ntk_diagonal, ntk_gram, ntk_gram_pair_reference
 from ._linalg import KernelSolve, SingularKernelError, kernel_solve, spectrum
+from ._predicted import (
+    CALIBRATION_PATH,
+    PredictedBound,
+    fit_predicted_bound,
+    load_calibration,
+)
 from ._predictors import (
     PROVENANCE as PREDICTOR_PROVENANCE,
 )
@@ -66,7 +72,8 @@ __all__ = [
     "complexity",
     "confidence_term", "g1_bound", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
     "grid_weight", "KernelPredictor", "kernel_gd_predictor", "kernel_interpolant",
-    "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE",
+    "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE", "CALIBRATION_PATH",
+    "PredictedBound", "fit_predicted_bound", "load_calibration",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
     "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",

@@ -268,6 +268,15 @@ def _claims() -> dict[str, Claim]:
               "unlabelled inputs.",
               "rigorous", "THEORY.md section 4 (G2-net)", hypotheses=(H_L2, H_DELTA),
               functions=("net_bound", "g2_bound")),
+        Claim("P", "Predicted bound P(n, L, N, l_0, m, delta)",
+              "The claims composed into an a-priori prediction with fitted constants: "
+              "P = 2 gamma sqrt(C(L, N, l_0, n)/n) + conf(n, delta) + kappa_gap m^-q L^t, C from "
+              "the declared complexity laws (kappa L^p b^l_0, with an n term of ours), every "
+              "constant fitted as an upper envelope on a calibration grid stored as data; the "
+              "trained network's risk must stay under P on configurations off that grid.",
+              "paper-claim", "THEORY.md section 4 (predicted bound); constants: "
+              "theory/calibration.json", hypotheses=(H_L2, H_DELTA),
+              functions=("fit_predicted_bound", "load_calibration")),
         Claim("T-gd", "GD training facts",
               "For linearized GD with eta <= 1/lambda_max(K_m): ||r_t|| <= (1 - eta lambda_min)^t "
               "||r_0||, and ||W_t - W_0||_F rises monotonically to sqrt(r_0^T K_m^{-1} r_0); on the "

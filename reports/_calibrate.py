@@ -1,0 +1,91 @@
+"""The calibration grid of the predicted bound P (THEORY.md section 4, "Predicted bound").
+
+``python -m reports calibrate [--out theory/calibration.json]`` measures, on a fixed grid:
+
+- complexity points C_n (THEORY.md section 4) of the class targets the claims speak about:
+  additive sin targets over all positions (C2) and N-variable sin targets with N <= 3 positions
+  ending at L (C4), at L in {2, 4, 8, 16} and nested n in {100, 200, 400, 800}, two target seeds;
+- gap points: the mean min(1, |u_T - f_ker|) of G1-net for networks trained by GD in the lazy
+  parametrization at widths m in {64, 128, 256, 512} and L in {2, 4, 8} (n = 200, two seeds);
+
+and writes them with the grid's fixed parameters (the domain) to JSON. ``theory.load_calibration``
+fits P's constants from these points (``theory.fit_predicted_bound``): the stored file holds data,
+never hand-set constants. The predictive check draws configurations off this grid.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import models as M
+import theory as T
+
+from ._evaluate import BoundCase, evaluate_bound_case
+
+DOMAIN = {"d": 5, "scale": 1.0, "method": "gd", "parametrization": "lazy", "f": "sin",
+          "steps": 150, "lr_frac": 1.0, "L_range": [2, 16], "m_range": [64, 512],
+          "n_range": [100, 800]}
+C_LS, C_NS, C_SEEDS = (2, 4, 8, 16), (100, 200, 400, 800), (0, 1)
+NVAR_SHAPES = ((1, 0), (2, 1), (2, 3), (3, 2), (3, 7))  # (N, l_0), when they fit in L
+GAP_LS, GAP_MS, GAP_N = (2, 4, 8), (64, 128, 256, 512), 200
+
+
+def nvar_positions(L: int, N: int, l0: int) -> tuple[int, ...] | None:
+    """N positions ending at L with spread l_0, evenly spaced (None when they do not fit)."""
+    if l0 >= L or (N == 1) != (l0 == 0) or l0 < N - 1:
+        return None
+    pos = sorted({int(round(p)) for p in np.linspace(L - l0, L, N)})
+    return tuple(pos) if len(pos) == N else None
+
+
+def complexity_points() -> list[dict]:
+    d, r = DOMAIN["d"], DOMAIN["scale"]
+    out = []
+    for L in C_LS:
+        tok = M.TokenDistribution(L, d, r)
+        targets = [("additive", L, L - 1, None)]
+        targets += [("n-variable", N, l0, p) for N, l0 in NVAR_SHAPES
+                    if (p := nvar_positions(L, N, l0)) is not None]
+        for fam, N, l0, pos in targets:
+            for seed in C_SEEDS:
+                tgt = (M.AdditiveTarget.make(L, d, "sin", seed=seed) if fam == "additive"
+                       else M.NVariableTarget.make(L, d, pos, "sin", seed=seed))
+                X, y = M.Task(tok, tgt).sample(jax.random.key(5000 + seed), max(C_NS))
+                H = T.ntk_gram(np.asarray(X, np.float64))
+                y = np.asarray(y, np.float64)
+                for n in C_NS:
+                    out.append({"family": fam, "L": L, "N": N, "l0": l0, "n": n, "seed": seed,
+                                "C": T.complexity(H[:n, :n], y[:n])})
+    return out
+
+
+def gap_points() -> list[dict]:
+    out = []
+    for L in GAP_LS:
+        for m in GAP_MS:
+            case = BoundCase(L=L, d=DOMAIN["d"], m=m, n=GAP_N, n_test=500, n_gap=2000,
+                             steps=DOMAIN["steps"], seeds=2, family="additive", f="sin",
+                             scale=DOMAIN["scale"], input_scale=DOMAIN["scale"],
+                             data_seed=9, target_seed=9, init_seed=9)
+            for r in evaluate_bound_case(case, predicted=False):
+                if r["claim"] == "G1-net" and r["verdict"] != "diverged":
+                    out.append({"m": m, "L": L, "seed": r["config"]["seed_index"],
+                                "gap": r["bound"]["gap_mean"]})
+    return out
+
+
+def calibrate(out: str | Path) -> dict:
+    points = {"domain": DOMAIN, "complexity": complexity_points(), "gap": gap_points()}
+    P = T.fit_predicted_bound(points)
+    raw = {"written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+           "by": "python -m reports calibrate", "points": points, "fitted": P.to_json()}
+    out = Path(out)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(raw, indent=1) + "\n")
+    tmp.replace(out)
+    return raw
