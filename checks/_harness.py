@@ -68,3 +68,31 @@ def record_power(store, claim: str, mutant: str, rejected: bool, *, seed=0, deta
                              metrics=metrics, verdict="rejected" if rejected else "not rejected",
                              note=detail))
     return bool(rejected)
+
+
+def synthetic_complexity_records(design, log_c_class, log_c_control, *, sigma: float = 0.1,
+                                 rng_seed: int = 0, n_growth=(0.3, 1.0)) -> list[dict]:
+    """Complexity records shaped like ``complexity_records(design)``, with C(L) drawn from a
+    known law: log C = log_c_<role>(L) + N(0, sigma^2), i.i.d. per (L, seed, role), and C_n =
+    C(L) (n / n_max)^g with g = ``n_growth`` (class, control). What ``fit_scaling`` must decide
+    on them is known, which is how its rule is tested without computing a kernel.
+    """
+    import dataclasses
+
+    import numpy as np
+
+    rng = np.random.default_rng(rng_seed)
+    nmax = max(design.ns)
+    base = {k: v for k, v in dataclasses.asdict(design).items() if k != "seeds"}
+    out = []
+    for L in design.Ls:
+        for seed in design.seeds:
+            for role, law, g in (("class", log_c_class, n_growth[0]),
+                                 ("control", log_c_control, n_growth[1])):
+                c = math.exp(law(L) + sigma * rng.standard_normal())
+                for n in design.ns:
+                    cfg = {**base, "L": L, "n": n, "role": role,
+                           "target": {"family": "synthetic", "role": role}, "positions": []}
+                    out.append(make_record("complexity", design.claim, cfg, seed, verdict="measured",
+                                           metrics={"C_n": c * (n / nmax) ** g}))
+    return out

@@ -460,11 +460,56 @@ def test_power_law_exponents():
     with pytest.raises(ValueError, match=r"depends on N: pass N >= 1"):
         fixed_n.exponent()
     assert T.get_claim("C4").laws["fixed_l0"].predict(2.0, l0=3) == pytest.approx(2.0**3 * 2.0**3)
-    assert law.supports(law.exponent(eps=0.1) + law.slope_tol, eps=0.1)
-    assert not law.supports(law.exponent(eps=0.1) + law.slope_tol + 1e-9, eps=0.1)
+    # every scaling law is judged by the growth rule, not by its exponent
+    assert all(law_.growth == T.GrowthTest() for c in ("C2", "C4")
+               for law_ in T.get_claim(c).laws.values())
     rate = T.get_claim("K-mc").laws["rate"]
     assert rate.exponent == -0.5 and rate.tol == 0.2
     assert rate.supports(-0.45) and not rate.supports(-0.06) and not rate.supports(-1.0)
+
+
+def test_growth_rule_needs_every_seed_and_says_why_not():
+    """Per-seed decision: one dissenting seed, or a single seed, leaves the curve undecided; the
+    verdict needs a control that is not polynomial. Exact, noise-free curves (D is +-large)."""
+    Ls = (2, 4, 8, 16)
+    poly = [[3.0 * L**2 for L in Ls]] * 3
+    expo = [[3.0 * math.exp(0.5 * L) for L in Ls]] * 3
+    test = T.GrowthTest()
+    assert test.fit(Ls, poly).model == "polynomial" and test.fit(Ls, expo).model == "exponential"
+    assert min(test.fit(Ls, poly).llr) > 50 and max(test.fit(Ls, expo).llr) < -50
+    assert test.fit(Ls, poly[:2] + expo[:1]).model == "undecided"  # the seeds disagree
+    assert test.fit(Ls, poly[:1]).model == "undecided"  # one seed: no spread to judge
+    assert T.GrowthTest(min_seeds=1).fit(Ls, poly[:1]).model == "polynomial"
+    verdicts = {(c, k): T.compare_growth(Ls, a, b)["verdict"]
+                for c, a in (("poly", poly), ("exp", expo)) for k, b in (("poly", poly), ("exp", expo))}
+    assert verdicts == {("poly", "exp"): "supported", ("exp", "exp"): "not supported at these sizes",
+                        ("poly", "poly"): "no power at these sizes",
+                        ("exp", "poly"): "no power at these sizes"}
+    assert T.compare_growth(Ls, poly[:2] + expo[:1], expo)["verdict"] == "inconclusive at these sizes"
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(Ls=(2, 4), C=[[1.0, 2.0]]), r"Ls = \[2, 4\]: need at least 3"),
+    (dict(Ls=(2, 4, 4), C=[[1.0, 2.0, 3.0]]), "distinct"),
+    (dict(Ls=(0, 4, 8), C=[[1.0, 2.0, 3.0]]), "lengths > 0"),
+    (dict(Ls=(2, 4, 8), C=[[1.0, 2.0]]), r"C has shape \(1, 2\)"),
+    (dict(Ls=(2, 4, 8), C=[[1.0, -2.0, 3.0]]), "finite and > 0"),
+    (dict(Ls=(2, 4, 8), C=[[1.0, float("nan"), 3.0]]), "finite and > 0"),
+    (dict(Ls=(2, 4, 8), C=[["a", 2.0, 3.0]]), "numeric array"),
+    (dict(Ls=(2, 4, 8), C=[[1.0, 2.0, 3.0]], seeds=(0, 1)), "one label per row"),
+])
+def test_growth_rule_bad_input_is_one_line_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        T.GrowthTest().fit(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs,match", [(dict(threshold=0), "threshold"),
+                                          (dict(threshold=float("nan")), "threshold"),
+                                          (dict(min_seeds=0), "min_seeds"),
+                                          (dict(min_seeds=2.0), "min_seeds")])
+def test_growth_rule_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        T.GrowthTest(**kwargs)
 
 
 def test_with_law_builds_a_mutant_copy():

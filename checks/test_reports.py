@@ -10,6 +10,7 @@ traceback; one smoke test runs the 'tiny' sweep end to end.
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from checks._harness import synthetic_complexity_records
 from reports._cli import main
-from reports._evaluate import BoundCase, ScalingDesign, scaling_record
+from reports._evaluate import BoundCase, ScalingDesign, fit_scaling, scaling_record
 from reports._store import ResultsStore, make_record
 
 pytestmark = pytest.mark.selftest
@@ -44,16 +46,11 @@ def _bound(claim, case: BoundCase, *, value, risk, verdict=None, seed_index=None
                        repro=case.repro())
 
 
-def _fit(claim="C2", verdict="supported", slope=1.0, **design):
+def _fit(claim="C2", **design):
+    """A scaling fit by the real rule on synthetic C(L): class ~ L^2, control ~ e^{0.4 L}."""
     d = ScalingDesign(claim=claim, **design)
-    fit = {"claim": claim, "law": "complexity", "declared_exponent": 4.3, "slope_tol": 0.5,
-           "fitted_slope": slope, "fitted_slope_seeds": [slope - 0.1, slope + 0.1],
-           "control_slope": 3.0, "Ls": [2, 4, 8, 16], "C_class": [10.0, 20.0, 40.0, 80.0],
-           "C_control": [100.0, 400.0, 1600.0, 6400.0], "control_ratio": [10.0, 20.0, 40.0, 80.0],
-           "min_control_ratio": 4.0, "separated": True, "n_max": 400,
-           "n_growth_class": [0.1] * 4, "n_growth_control": [0.5] * 4, "kappa_fit": 0.1,
-           "verdict": verdict, "provenance": "paper-claim"}
-    return scaling_record(d, fit)
+    recs = synthetic_complexity_records(d, lambda L: 2 * math.log(L), lambda L: 0.4 * L)
+    return scaling_record(d, fit_scaling(recs, d))
 
 
 def synthetic_records(*, violation=True) -> list[dict]:
@@ -139,7 +136,10 @@ def test_render_synthetic_store(tmp_path, capsys):
     # C1: same G1 at every scale -> consistent; position effect: last token harder
     assert rep["scale_effect"] and all(s["consistent_with_c1"] for s in rep["scale_effect"])
     assert all(p["complexity_ratio"] > 1 for p in rep["position_effect"])
-    assert rep["scaling"][0]["separated"] is True
+    sc = rep["scaling"][0]
+    assert (sc["class_model"], sc["control_model"], sc["verdict"]) == ("polynomial", "exponential",
+                                                                       "supported")
+    assert "class growth [D min, max]" in md and "polynomial [" in md
     pytest.importorskip("matplotlib")
     for name in ("bound_vs_L", "complexity_vs_L", "position_effect", "kernel_convergence",
                  "complexity_heatmap"):

@@ -50,13 +50,14 @@ def default_baseline_path() -> Path:
 
 
 def _rank(verdict: str | None) -> int:
-    """2: held / supported; 1: ran but tested nothing (all vacuous, no power); 0: failed/missing."""
+    """2: held / supported; 1: ran but tested nothing (all vacuous, no power, a scaling fit whose
+    class growth was undecided); 0: failed/missing."""
     if verdict is None:
         return 0
     if verdict in ("holds", "supported"):
         return 2
-    if verdict.startswith("holds (all vacuous") or verdict in ("no power at these sizes",
-                                                                 "no evaluable case"):
+    if verdict.startswith("holds (all vacuous") or verdict in (
+            "no power at these sizes", "inconclusive at these sizes", "no evaluable case"):
         return 1
     return 0
 

@@ -1,8 +1,9 @@
 """PNG plots of a results store (matplotlib, the optional extra 'plots'; Agg backend).
 
 - bound_vs_L.png: G1 and G2 against the test risk across L, vacuous line at 1 (section 4);
-- complexity_vs_L.png: C(L) on log-log axes with the fitted and declared exponents and the
-  negative control, one panel per scaling design (section 5);
+- complexity_vs_L.png: C(L) of the class and the negative control on log-log axes, each with
+  its polynomial and exponential fit, and the declared law as an upper envelope, one panel per
+  scaling design (section 5);
 - complexity_heatmap.png: complexity over (N, l_0) of N-variable targets at one (L, n) (C3/C4);
 - position_effect.png: first-token vs last-token targets (section 3);
 - kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3).
@@ -98,31 +99,48 @@ def _bounds(plt, records, rep):
 
 
 def _scaling(plt, records, rep):
+    """Class and control C(L) (geometric mean over seeds, seed range as bars), each with its
+    polynomial (solid) and exponential (dashed) fit, and the declared law as an upper envelope."""
     fits = rep["scaling"]
     if not fits:
         return None
     k = len(fits)
     cols = min(k, 2)
     rows = math.ceil(k / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4.2 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.0 * cols, 4.6 * rows), squeeze=False)
     for ax, s in zip(axes.flat, fits):
         L = np.array(s["Ls"], float)
-        C, K = np.array(s["C_class"], float), np.array(s["C_control"], float)
-        ax.loglog(L, C, "o-", color="C0", label="class target C(L)")
-        ax.loglog(L, K, "s-", color="C3", label=f"negative control (slope {num(s['control_slope']):.2f})")
-        slope = num(s["fitted_slope"])
-        icpt = float(np.mean(np.log(C) - slope * np.log(L)))
-        ax.loglog(L, np.exp(icpt) * L**slope, ":", color="C0", label=f"fitted slope {slope:.2f}")
-        p = num(s["declared_exponent"])
-        kappa = num(s["kappa_fit"])
-        ax.loglog(L, kappa * L**p, "--", color="k",
-                  label=f"declared L^{p:.2f} (kappa fitted), tol +{num(s['slope_tol']):.2f}")
+        grid = np.geomspace(L.min(), L.max(), 64)
+        for role, color, marker, label in (("class", "C0", "o", "class"),
+                                           ("control", "C3", "s", "control (parity)")):
+            C = np.array(s[f"C_{role}"], float)
+            seeds = np.array(s.get(f"C_{role}_seeds") or [], float)
+            yerr = None
+            if seeds.ndim == 2 and seeds.shape[1] == len(C):
+                yerr = np.clip([C - seeds.min(axis=0), seeds.max(axis=0) - C], 0, None)
+            ax.errorbar(L, C, yerr=yerr, fmt=marker, color=color, capsize=3,
+                        label=f"{label}: {s[f'{role}_model']}")
+            f = s.get(f"{role}_fit")
+            if f:
+                ax.plot(grid, np.exp(f["a_poly"] + f["slope"] * np.log(grid)), "-", color=color,
+                        lw=1, label=f"{label} poly fit L^{f['slope']:.2f}")
+                ax.plot(grid, np.exp(f["a_exp"] + f["rate"] * grid), "--", color=color, lw=1,
+                        label=f"{label} exp fit e^({f['rate']:.3f} L)")
+        p, kappa = num(s["declared_exponent"]), num(s.get("kappa_envelope"))
+        if math.isfinite(p) and math.isfinite(kappa):
+            ax.plot(grid, kappa * grid**p, ":", color="k",
+                    label=f"declared kappa L^{p:.2f}, kappa = smallest upper envelope")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         _ticks(ax, L)
-        ax.set_title(f"{s['key']}: {s['verdict']}", fontsize=9)
+        ax.set_ylim(0.5 * min(np.min(s["C_class"]), np.min(s["C_control"])),
+                    2.0 * max(np.max(s["C_class"]), np.max(s["C_control"])))
+        ax.set_title(f"{s['key']}: {s['verdict']}\n(class {s['class_model']}, control "
+                     f"{s['control_model']}; bars: range over seeds)", fontsize=9)
         ax.set_xlabel("L")
         ax.set_ylabel(f"complexity C_n at n = {s['n_max']}")
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
     for ax in list(axes.flat)[k:]:
         ax.axis("off")
     fig.tight_layout()

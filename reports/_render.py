@@ -96,7 +96,11 @@ def _claim_rows(records: list[dict]) -> list[dict]:
                 row["note"] += ("; where G1 spreads, B < 1 at the largest r and the grid's floor "
                                 "Bbar = gamma^0 = 1 inflates G1's main term, while C_n is unchanged")
         elif v == "no power at these sizes":
-            row["note"] = "the negative control was not clearly worse: the fit cannot tell them apart"
+            row["note"] = ("the negative control (parity) was itself classified as polynomial growth: "
+                           "at these sizes the rule cannot tell a target outside the class from one inside")
+        elif v == "inconclusive at these sizes":
+            row["note"] = ("the class's seeds did not agree on polynomial or exponential growth "
+                           "(2 log LR below the threshold in some seed)")
         rows.append(row)
     return rows
 
@@ -182,34 +186,55 @@ def _errors(records: list[dict]) -> list[dict]:
 
 
 def _scaling(records: list[dict]) -> list[dict]:
+    """One row per scaling fit: the growth classification (the verdict's inputs, computed by
+    ``theory.GrowthTest`` in ``fit_scaling``), and the reported numbers beside it."""
     from ._summary import fit_key
+
+    def spread(xs):
+        xs = [num(x) for x in xs or []]
+        return (min(xs), max(xs)) if xs else (None, None)
 
     out = []
     for r in records:
         if r["kind"] != "scaling" or _is_mutant(r):
             continue
         m, c = r["metrics"], r["config"]
-        per_seed = [num(s) for s in m.get("fitted_slope_seeds", [])]
         ratios = [num(x) for x in m.get("control_ratio", [])]
         ng_c = [num(x) for x in m.get("n_growth_class", [])]
         ng_k = [num(x) for x in m.get("n_growth_control", [])]
+        g_cls, g_ctl = m.get("class_growth") or {}, m.get("control_growth") or {}
+        (s_lo, s_hi), (cl_lo, cl_hi), (kl_lo, kl_hi) = (
+            spread(m.get("fitted_slope_seeds")), spread(m.get("class_llr")), spread(m.get("control_llr")))
         out.append({
             "key": fit_key(r), "claim": r["claim"], "law": m.get("law"), "anchor": c.get("anchor"),
             "N": c.get("N"), "l0": c.get("l0"), "f": c.get("f"), "eps": c.get("eps"),
-            "Ls": m.get("Ls"), "n_max": m.get("n_max"), "C_class": m.get("C_class"),
-            "C_control": m.get("C_control"), "fitted_slope": m.get("fitted_slope"),
-            "fitted_slope_min": min(per_seed) if per_seed else None,
-            "fitted_slope_max": max(per_seed) if per_seed else None,
-            "declared_exponent": m.get("declared_exponent"), "slope_tol": m.get("slope_tol"),
-            "control_slope": m.get("control_slope"),
+            "Ls": m.get("Ls"), "n_max": m.get("n_max"), "seeds": m.get("seeds"),
+            "C_class": m.get("C_class"), "C_control": m.get("C_control"),
+            "C_class_seeds": m.get("C_class_seeds"), "C_control_seeds": m.get("C_control_seeds"),
+            "class_model": m.get("class_model"), "control_model": m.get("control_model"),
+            "class_llr_min": cl_lo, "class_llr_max": cl_hi,
+            "control_llr_min": kl_lo, "control_llr_max": kl_hi,
+            "growth_threshold": m.get("growth_threshold"),
+            "class_fit": _mean_fit(g_cls), "control_fit": _mean_fit(g_ctl),
+            "fitted_slope": m.get("fitted_slope"), "fitted_slope_min": s_lo, "fitted_slope_max": s_hi,
+            "class_rate": m.get("class_rate"), "control_rate": m.get("control_rate"),
+            "declared_exponent": m.get("declared_exponent"), "control_slope": m.get("control_slope"),
             "control_ratio_min": min(ratios) if ratios else None,
-            "min_control_ratio": m.get("min_control_ratio"), "separated": m.get("separated"),
             "n_growth_class_max": max(ng_c) if ng_c else None,
             "n_growth_control_max": max(ng_k) if ng_k else None,
-            "kappa_fit": m.get("kappa_fit"), "verdict": r["verdict"],
-            "provenance": m.get("provenance"),
+            "kappa_envelope": m.get("kappa_envelope"), "verdict": r["verdict"],
+            "reason": m.get("reason"), "provenance": m.get("provenance"),
         })
     return out
+
+
+def _mean_fit(g: dict) -> dict | None:
+    """Both models' coefficients averaged over seeds. Least squares is linear in log C, so this is
+    the fit to the geometric mean of C over seeds (what the plot draws through C_class)."""
+    keys = ("a_poly", "slope", "a_exp", "rate")
+    if not g or not all(g.get(k) for k in keys):
+        return None
+    return {k: sum(num(x) for x in g[k]) / len(g[k]) for k in keys}
 
 
 def _kernel_mc(records: list[dict]) -> list[dict]:

@@ -44,6 +44,7 @@ from ._claims import (
     RateLaw,
     get_claim,
 )
+from ._growth import GROWTH_MODELS, SCALING_VERDICTS, GrowthFit, GrowthTest, compare_growth
 from ._kernel import ntk_diagonal, ntk_gram, ntk_gram_pair_reference
 from ._linalg import KernelSolve, SingularKernelError, kernel_solve, spectrum
 from ._predicted import (
@@ -66,6 +67,7 @@ PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, "ntk_gram": "exact",
               "ntk_diagonal": "exact"}
 
 __all__ = [
+    "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
     "Hypothesis", "KernelSolve", "LevelLaw", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
     "RateLaw", "RateTest", "SingularKernelError", "VERDICTS", "binomial_tail", "bound_verdict",
