@@ -86,6 +86,16 @@ def _ucb(losses, delta):
     return min(1.0, float(np.mean(losses)) + math.sqrt(math.log(1 / delta) / (2 * len(losses))))
 
 
+def _lcb_ucb(risk, n_test, delta_test):
+    h = math.sqrt(math.log(1 / delta_test) / (2 * n_test))
+    return risk - h, risk + h
+
+
+def _check_interval(m, case):
+    lcb, ucb = _lcb_ucb(m["test_risk"], m["n_test"], case.delta_test)
+    assert _rel(m["test_lcb"], lcb) <= FORMULA and _rel(m["test_ucb"], ucb) <= FORMULA
+
+
 def _verdict_by_hand(value, risk, n_test, delta_test):
     if not math.isfinite(value):
         return "not-applicable"
@@ -117,6 +127,7 @@ def test_g1_record_recomputed_from_the_case(gd_records):
     assert _rel(b["value"], value) <= 1e-8
     assert _rel(m["test_risk"], risk) <= 1e-8 and m["n_test"] == CASE.n_test
     assert g1["verdict"] == _verdict_by_hand(value, risk, CASE.n_test, CASE.delta_test)
+    _check_interval(m, CASE)
     assert m["complexity"] == pytest.approx(B**2 * np.trace(H) / CASE.n, rel=1e-8)
 
 
@@ -193,6 +204,7 @@ def _check_seed_records(case, records, rt):
         assert _rel(g1n["bound"]["value"], g1_value + _ucb(gap1, case.delta_gap)) <= NET
         for r in (g2, g2n, g1n):
             m = r["metrics"]
+            _check_interval(m, case)
             assert r["verdict"] == _verdict_by_hand(r["bound"]["value"], m["test_risk"], m["n_test"],
                                                     case.delta_test), r["claim"]
 

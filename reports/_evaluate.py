@@ -333,10 +333,17 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     # ---- f_ker for G1-net: kernel GD / SGD at the network's steps and effective step ----------
     ker = None
     if applicable:
-        ker = _kernel_reference(case, H, y64, H_cross, lr, kscale)
-        ker_train_loss = float(np.mean(_clipped(ker.train_pred, y64)))
-        g1_ker = T.rademacher_bound(ker.B, g1.trace, n, case.delta, ker_train_loss, name="G1")
-        risk_ker = _risk_stats(_clipped(ker.test_pred[: case.n_test], yte64), case.delta_test)
+        with np.errstate(over="ignore", invalid="ignore"):
+            ker = _kernel_reference(case, H, y64, H_cross, lr, kscale)
+        if math.isfinite(ker.B) and np.all(np.isfinite(ker.test_pred)):
+            ker_train_loss = float(np.mean(_clipped(ker.train_pred, y64)))
+            g1_ker = T.rademacher_bound(ker.B, g1.trace, n, case.delta, ker_train_loss, name="G1")
+            risk_ker = _risk_stats(_clipped(ker.test_pred[: case.n_test], yte64), case.delta_test)
+        else:  # kernel GD diverges at this effective step: G1-net says nothing, and says why
+            g1_ker = T.infinite_bound("G1", n, case.delta, 0.0, f"kernel {case.method.upper()} "
+                                      f"diverges at eta' = {lr * kscale:.3g}")
+            ker = T.KernelPredictor(ker.name, ker.train_pred, np.zeros(H_cross.shape[0]), ker.B)
+            risk_ker = {**_NAN_RISK, "n_test": case.n_test}
     else:
         risk_ker = {**_NAN_RISK, "n_test": case.n_test}
 
@@ -407,7 +414,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
                 metrics={**risk_net, **diag, "predictor": "network", "reference": ref,
                          "train_risk": diag["net_train_risk"],
                          "ratio": risk_net["test_risk"] / bm.value if bm.value > 0 else None},
-                timings=timings, repro=repro))
+                timings=timings, repro=repro, note=bm.reason))
         if predicted and k0_fn is None and mutant is None:
             rp = predicted_record(case, seed_cfg, risk_net, mutant=p_mutant)
             if rp is not None:

@@ -12,6 +12,7 @@ import json
 
 from tabulate import tabulate
 
+from ._networks import audit_markdown, networks_markdown, training_facts_markdown
 from ._render import fmt
 
 
@@ -234,6 +235,8 @@ def to_markdown(rep: dict) -> str:
             "with probability >= 1 - delta; paper-claim = the paper's abstract encoded as a declared "
             "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
             ""]
-    parts = [head, _claims(rep), _violations(rep), _failures(rep), _scaling(rep), _kernel(rep),
-             _position(rep), _scale(rep), _contrast(rep), _mutants(rep), _plots(rep)]
+    parts = [head, _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
+             _violations(rep), _failures(rep), _scaling(rep), _kernel(rep),
+             _position(rep), _scale(rep), _contrast(rep), _mutants(rep), audit_markdown(rep),
+             _plots(rep)]
     return "\n".join(line for part in parts for line in [*part, ""])

@@ -19,6 +19,7 @@ import numpy as np
 
 import theory as T
 
+from ._networks import audit_section, networks_section, training_facts_section
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
@@ -410,6 +411,8 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "contrast": _contrast(records), "scale_effect": _scale_effect(records),
         "c1_spread_tol": C1_SPREAD_TOL, "position_effect": _position_effect(records),
         "mutants": _mutants(records), "plots": [], "plots_note": "",
+        "networks": networks_section(records), "training_facts": training_facts_section(records),
+        "audit": audit_section(records),
     }
 
 

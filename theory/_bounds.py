@@ -140,13 +140,18 @@ def rademacher_bound(B: float, trace: float, n: int, delta: float, train_loss: f
                        provenance, value >= 1.0)
 
 
-def _l1_answer(name: str, n: int, delta: float, train_loss: float) -> BoundResult:
+def infinite_bound(name: str, n: int, delta: float, train_loss: float, reason: str) -> BoundResult:
+    """A bound that says nothing (+inf, verdict 'not-applicable'), with the reason recorded."""
     inf = float("inf")
-    return BoundResult(
-        name, inf, inf, inf, train_loss, inf, inf, -1, n, delta, 0.0, "exact", True,
-        reason="L = 1: H = 0 (a W-only RNN of length 1 has zero W-gradient at init, since "
-               "h_0 = 0), so no target is learnable and the bound is +inf",
-    )
+    return BoundResult(name, inf, inf, inf, train_loss, inf, inf, -1, n, delta, 0.0, "exact", True,
+                       reason=reason)
+
+
+def _l1_answer(name: str, n: int, delta: float, train_loss: float) -> BoundResult:
+    return infinite_bound(
+        name, n, delta, train_loss,
+        "L = 1: H = 0 (a W-only RNN of length 1 has zero W-gradient at init, since h_0 = 0), so "
+        "no target is learnable and the bound is +inf")
 
 
 def g1_bound(H, y, delta: float = 0.05, *, gamma: float = 1.1, main_scale: float = 1.0,
@@ -205,6 +210,8 @@ def net_bound(base: BoundResult, gap_losses, delta_gap: float, *, name: str) -> 
         raise ValueError("gap_losses must be a non-empty array of values in [0, 1] "
                          "(min(1, |g - h|) on fresh inputs)")
     check_float("delta_gap", delta_gap, low=0.0, high=1.0, low_open=True, high_open=True)
+    if not math.isfinite(base.value):
+        return BoundResult(**{**asdict(base), "name": name})
     gap_mean = float(np.mean(gl))
     ucb = min(1.0, hoeffding_ucb(gap_mean, int(gl.size), delta_gap))
     value = base.value + ucb
