@@ -13,6 +13,17 @@ from ._data import (
     TokenDistribution,
 )
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
+from ._real import (
+    DATASETS,
+    EmpiricalTask,
+    MissingExtraError,
+    RealData,
+    Tokenisation,
+    check_dataset,
+    data_available,
+    load_raw,
+    load_real,
+)
 from ._rnn import (
     PARAMETRIZATIONS,
     Parametrization,
@@ -49,4 +60,7 @@ __all__ = [
     "check_positions", "check_tokens", "empirical_ntk", "eval_loss", "grad_w", "hidden_states",
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
     "record_to_numpy", "sgd_samples", "train", "train_seeds",
+    # real data (optional extra 'data')
+    "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
+    "data_available", "load_raw", "load_real",
 ]

@@ -128,6 +128,12 @@ def cmd_run(a) -> int:
         moved = store_path.with_name(f"results.{stamp}.jsonl.bak")
         store_path.rename(moved)
         print(f"--no-resume: moved the old store aside to {moved}", file=sys.stderr)
+    if a.profile == "real":
+        import models as M
+
+        ok, why = M.data_available()
+        if not ok:
+            raise CLIError(why)
     items = default_items(a.profile)
     store = ResultsStore(store_path)
     if store_path.exists():
@@ -261,8 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report")
-    r.add_argument("--profile", choices=sorted(PROFILES), default="default",
-                   help="grid size: tiny (< 1 min), default (~10 min on 2 CPU cores), thorough")
+    r.add_argument("--profile", choices=[*sorted(PROFILES), "real"], default="default",
+                   help="grid size: tiny (< 1 min), default (~10 min on 2 CPU cores), thorough; "
+                        "real: UCR/UEA datasets (needs the 'data' extra)")
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "

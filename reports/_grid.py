@@ -164,6 +164,10 @@ def default_items(profile: str = "default") -> list[SweepItem]:
 
     Bound cases come first: their compiled shapes are reused by every later case of the same
     length, and a partial run already has the rigorous checks."""
+    if profile == "real":  # real sequence data (the optional 'data' extra): reports/_real.py
+        from ._real import real_cases
+
+        return [SweepItem("real", c) for c in real_cases()]
     if profile not in PROFILES:
         raise ValueError(f"profile {profile!r} is unknown: choose one of {sorted(PROFILES)}")
     p = PROFILES[profile]

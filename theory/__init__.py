@@ -63,9 +63,10 @@ from ._predictors import (
     kernel_interpolant,
     kernel_sgd_predictor,
 )
+from ._realdata import LabelSeparation, label_separation
 
 PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, "ntk_gram": "exact",
-              "ntk_diagonal": "exact"}
+              "ntk_diagonal": "exact", "label_separation": "prior"}
 
 __all__ = [
     "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
@@ -80,4 +81,5 @@ __all__ = [
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
     "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",
+    "LabelSeparation", "label_separation",
 ]

@@ -1,0 +1,310 @@
+"""Real sequence data (UCR/UEA, ``models.load_real``): bounds, kernel and network accuracy, and the
+comparison with published accuracies. Evaluated by ``python -m reports run --profile real``.
+
+One ``RealCase`` is one dataset under one tokenisation. Its records (kind 'real'):
+
+- claim 'G1', role 'true' or 'random' (one per label seed), at each n of a nested sequence of
+  training subsets (the first n of one fixed permutation of the archive's training split): G1 and
+  C_n of the minimum-norm kernel interpolant (``theory.g1_bound``, ``theory.complexity``). Random
+  labels are permutations of the subset's true labels (same balance). For true labels at the full
+  training set the kernel interpolant's test risk is judged with the suite's violation rule
+  (``theory.is_violation``); note that the archive's split need not be i.i.d.
+- claim 'R-kernel': test accuracy of the binary kernel interpolant sign(H(x, X) H^{-1} y), of an
+  SVM on the precomputed kernel (scikit-learn ``SVC(kernel='precomputed')``, C chosen by
+  stratified 10-fold cross-validation on the training split from {0.01, 0.1, 1, 10, 100}, the
+  grid of Alemohammad et al. 2021), the majority class; and the same in the archive's multi-class
+  setup (one-vs-rest interpolants with argmax; the SVM's own one-vs-one), which is the setup of the
+  published numbers; and the label-separation rule (``theory.label_separation``).
+- claim 'R-net' (when ``train``): networks trained with ``models.train_seeds`` on the binary
+  task (GD, and SGD with replacement over the training set), with test accuracy and risk
+  min(1, |u - y|) of the network, of its linearization f_lin, and of the kernel interpolant.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import jax
+import numpy as np
+
+import models as M
+import theory as T
+
+from ._store import make_record
+
+#: Published accuracies on the archive's default split (multi-class, accuracy = 1 - error).
+#: UCR: the 2018 archive's DataSummary.csv (Dau et al. 2019, "The UCR time series archive"),
+#: columns ED (w=0), DTW (learned_w), DTW (w=100), verified against two public copies:
+#: github.com/Chang-George-Dong/TrojanTime DataSummary.csv (commit 72aef950) and
+#: github.com/sensorlab/KAN_TS DataSummary.csv (commit 5b57adf9). Train/test sizes, classes and
+#: lengths are from the same rows (checked against the shipped files in checks/test_real_data.py).
+UCR_SUMMARY_SOURCE = ("UCR 2018 DataSummary.csv (Dau et al. 2019), verified in "
+                      "github.com/Chang-George-Dong/TrojanTime/DataSummary.csv@72aef950 and "
+                      "github.com/sensorlab/KAN_TS/DataSummary.csv@5b57adf9")
+PUBLISHED: dict[str, dict] = {
+    "ArrowHead": {"train": 36, "test": 175, "classes": 3, "length": 251,
+                  "errors": {"1-NN ED": 0.2000, "1-NN DTW (learned window)": 0.2000,
+                             "1-NN DTW (full window)": 0.2971}},
+    "GunPoint": {"train": 50, "test": 150, "classes": 2, "length": 150,
+                 "errors": {"1-NN ED": 0.0867, "1-NN DTW (learned window)": 0.0867,
+                            "1-NN DTW (full window)": 0.0933}},
+    "ItalyPowerDemand": {"train": 67, "test": 1029, "classes": 2, "length": 24,
+                         "errors": {"1-NN ED": 0.0447, "1-NN DTW (learned window)": 0.0447,
+                                    "1-NN DTW (full window)": 0.0496}},
+    "OSULeaf": {"train": 200, "test": 242, "classes": 6, "length": 427,
+                "errors": {"1-NN ED": 0.4793, "1-NN DTW (learned window)": 0.3884,
+                           "1-NN DTW (full window)": 0.4091}},
+}
+#: What we looked for and did not find (stated in the report rather than filled in from memory).
+NOT_FOUND = {
+    "UEA": "the UEA multivariate archive's benchmark accuracies (BasicMotions, JapaneseVowels) "
+           "were not found in a public copy we could verify: no published row",
+    "RNTK": "Alemohammad et al. (ICLR 2021), The Recurrent Neural Tangent Kernel: per-dataset "
+            "UCR accuracies not found (only its setup: C-SVM in LIBSVM, C in {0.01, ..., 100}, "
+            "10-fold validation; kernel hyperparameters sigma_w, sigma_b, sigma_h tuned)",
+}
+SVM_C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0)
+
+
+@dataclass(frozen=True)
+class RealCase:
+    """One dataset under one tokenisation (``models.Tokenisation`` fields), its bound sweep over
+    ``ns`` (None: n/4, n/2, n of the training split, capped by ``max_n``) with ``random_seeds``
+    random labellings, the kernel classifiers, and (``train``) ``seeds`` networks of width ``m``
+    trained for ``steps`` GD steps at eta = lr_frac / lambda_max(K_m), plus one SGD epoch (``sgd``)."""
+
+    dataset: str
+    window: int = 1
+    max_len: int | None = 64
+    normalise: str = "series"
+    positive: tuple[str, ...] | None = None
+    ns: tuple[int, ...] | None = None
+    max_n: int | None = None
+    max_n_test: int | None = None
+    random_seeds: tuple[int, ...] = (0, 1, 2)
+    subset_seed: int = 0
+    delta: float = 0.05
+    delta_test: float = 0.01
+    separation_factor: float = 2.0
+    svm: bool = True
+    multiclass: bool = True
+    train: bool = False
+    m: int = 128
+    steps: int = 200
+    seeds: int = 2
+    lr_frac: float = 1.0
+    sgd: bool = True
+    init_seed: int = 0
+
+    def __post_init__(self):
+        M.check_dataset(self.dataset)
+        self.tokenisation()  # validates window, max_len, normalise
+        for name in ("max_n", "max_n_test"):
+            if getattr(self, name) is not None:
+                M.check_int(name, getattr(self, name), low=4)
+        if self.ns is not None and (not self.ns or min(self.ns) < 4):
+            raise ValueError(f"ns = {self.ns}: give sample sizes n >= 4")
+        if not self.random_seeds:
+            raise ValueError("random_seeds must name at least one seed")
+        M.check_int("m", self.m, low=1)
+        M.check_int("steps", self.steps, low=1)
+        M.check_int("seeds", self.seeds, low=1)
+        M.check_float("lr_frac", self.lr_frac, low=0.0, low_open=True)
+
+    def tokenisation(self) -> M.Tokenisation:
+        return M.Tokenisation(self.window, self.max_len, self.normalise)
+
+    def label(self) -> str:
+        cap = "full" if self.max_len is None else self.max_len
+        return f"real {self.dataset} w={self.window} L<={cap}" + (" +nets" if self.train else "")
+
+
+# ---- pieces ----------------------------------------------------------------------------------------
+
+def _svm_accuracy(H, y, Hte, yte) -> tuple[float, float]:
+    """Test accuracy of SVC on the precomputed kernel, C by stratified CV; returns (acc, C)."""
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.svm import SVC
+
+    scale = float(np.mean(np.diag(H)))  # unit mean diagonal, so the C grid means the same for all L
+    _, counts = np.unique(y, return_counts=True)
+    folds = int(min(10, counts.min()))
+    if folds < 2:
+        clf = SVC(kernel="precomputed", C=1.0).fit(H / scale, y)
+        return float(np.mean(clf.predict(Hte / scale) == yte)), 1.0
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    gs = GridSearchCV(SVC(kernel="precomputed"), {"C": list(SVM_C_GRID)}, cv=cv)
+    gs.fit(H / scale, y)
+    return float(np.mean(gs.predict(Hte / scale) == yte)), float(gs.best_params_["C"])
+
+
+def _acc(u, y) -> float:
+    return float(np.mean(np.where(np.asarray(u) >= 0, 1.0, -1.0) == y))
+
+
+def _risk(u, y, delta_test) -> dict:
+    loss = np.minimum(1.0, np.abs(np.asarray(u, np.float64) - y))
+    mean, n = float(np.mean(loss)), int(loss.size)
+    return {"test_risk": mean, "test_lcb": T.hoeffding_lcb(mean, n, delta_test),
+            "test_ucb": T.hoeffding_ucb(mean, n, delta_test), "n_test": n}
+
+
+def _sizes(case: RealCase, n_full: int) -> list[int]:
+    n_top = min(n_full, case.max_n) if case.max_n else n_full
+    ns = case.ns or (max(4, n_top // 4), max(4, n_top // 2), n_top)
+    return sorted({min(int(n), n_top) for n in ns})
+
+
+def _verdict(g1, risk: dict, delta_test: float) -> str:
+    if not math.isfinite(g1.value):
+        return "not-applicable"
+    if T.is_violation(risk["test_risk"], risk["n_test"], g1.value, delta_test):
+        return "violation"
+    return "vacuous" if g1.vacuous else "holds"
+
+
+# ---- the case -------------------------------------------------------------------------------------
+
+def evaluate_real_case(case: RealCase) -> list[dict]:
+    """All records of one dataset and tokenisation (module docstring)."""
+    t0 = time.perf_counter()
+    D = M.load_real(case.dataset, case.tokenisation(), positive=case.positive)
+    rng = np.random.default_rng(case.subset_seed)
+    perm = rng.permutation(D.n)
+    ns = _sizes(case, D.n)
+    idx = perm[: ns[-1]]
+    X, y, yc = D.X_train[idx], D.y_train[idx], D.y_train_class[idx]
+    n_te = D.X_test.shape[0] if not case.max_n_test else min(case.max_n_test, D.X_test.shape[0])
+    Xte, yte, ytec = D.X_test[:n_te], D.y_test[:n_te], D.y_test_class[:n_te]
+    base = {k: v for k, v in asdict(case).items() if k not in ("ns",)}
+    base.update(D.describe(), n_train_full=D.n, n_test=n_te)
+    H = T.ntk_gram(X)
+    t_kernel = time.perf_counter()
+    labellings = [("true", None, y)] + [
+        ("random", s, y[np.random.default_rng(10_000 + s).permutation(len(y))])
+        for s in case.random_seeds]
+    records, C_full = [], {}
+    Hte = None
+    for n in ns:
+        for role, seed, lab in labellings:
+            Hn, yn = H[:n, :n], lab[:n]
+            g1 = T.g1_bound(Hn, yn, case.delta)
+            C = T.complexity(Hn, yn)
+            metrics = {"C_n": C, "g1": g1.value, "g1_main": g1.main_term,
+                       "mean_diag": float(np.mean(np.diag(Hn))), "vacuous": g1.vacuous}
+            verdict = "measured"
+            if role == "true" and n == ns[-1]:
+                Hte = T.ntk_gram(Xte, X)
+                u = Hte @ T.kernel_solve(H, y).alpha
+                risk = _risk(u, yte, case.delta_test)
+                metrics.update(risk, test_accuracy=_acc(u, yte))
+                verdict = _verdict(g1, risk, case.delta_test)
+            if n == ns[-1]:
+                C_full.setdefault(role, []).append(C)
+            cfg = {**base, "n": n, "role": role, "label_seed": seed}
+            records.append(make_record("real", "G1", cfg, seed if seed is not None else -1,
+                                       bound=g1.to_dict(), metrics=metrics, verdict=verdict))
+    t_bounds = time.perf_counter()
+
+    # ---- kernel classifiers (binary and the archive's multi-class task) ----
+    u = Hte @ T.kernel_solve(H, y).alpha
+    kern = {"kernel_accuracy": _acc(u, yte), **_risk(u, yte, case.delta_test),
+            "majority_accuracy": D.majority_accuracy() if n_te == D.X_test.shape[0]
+            else float(np.mean(yte == (1.0 if np.sum(y > 0) >= np.sum(y < 0) else -1.0)))}
+    if case.svm:
+        kern["svm_accuracy"], kern["svm_C"] = _svm_accuracy(H, y, Hte, yte)
+    k = len(D.classes)
+    if case.multiclass and k > 2:
+        scores = np.stack([Hte @ T.kernel_solve(H, np.where(yc == c, 1.0, -1.0)).alpha
+                           for c in range(k)], axis=1)
+        kern["mc_kernel_accuracy"] = float(np.mean(np.argmax(scores, axis=1) == ytec))
+        if case.svm:
+            kern["mc_svm_accuracy"], kern["mc_svm_C"] = _svm_accuracy(H, yc, Hte, ytec)
+    elif case.multiclass:  # two classes: the binary task is the archive's task
+        kern["mc_kernel_accuracy"] = kern["kernel_accuracy"]
+        if case.svm:
+            kern["mc_svm_accuracy"] = kern["svm_accuracy"]
+    counts = np.bincount(yc, minlength=k)
+    kern["mc_majority_accuracy"] = float(np.mean(ytec == int(np.argmax(counts))))
+    sep = T.label_separation(C_full["true"][0], C_full["random"], kern["kernel_accuracy"],
+                             kern["majority_accuracy"], n_te, factor=case.separation_factor,
+                             delta_test=case.delta_test)
+    kern["separation"] = asdict(sep)
+    kern["C_true"], kern["C_random"] = C_full["true"][0], C_full["random"]
+    t_clf = time.perf_counter()
+    records.append(make_record(
+        "real", "R-kernel", {**base, "n": ns[-1]}, case.subset_seed, metrics=kern,
+        verdict=sep.verdict,
+        timings={"kernel_s": t_kernel - t0, "bounds_s": t_bounds - t_kernel,
+                 "classifiers_s": t_clf - t_bounds}))
+    if case.train:
+        records += _network_records(case, base, X, y, Xte, yte, kern)
+    return records
+
+
+def _network_records(case: RealCase, base: dict, X, y, Xte, yte, kern: dict) -> list[dict]:
+    """Train ``case.seeds`` networks with GD (and SGD) on (X, y); test accuracy and risk of the
+    network, its linearization f_lin and (copied from R-kernel) the kernel interpolant."""
+    t0 = time.perf_counter()
+    d = X.shape[-1]
+    params0 = M.init_seeds(jax.random.split(jax.random.key(case.init_seed), case.seeds),
+                           M.RNNConfig(d, case.m))
+    X32, y32 = np.asarray(X, np.float32), np.asarray(y, np.float32)
+    Xte32, yte32 = np.asarray(Xte, np.float32), np.asarray(yte, np.float32)
+    one = [jax.tree.map(lambda a, s=s: a[s], params0) for s in range(case.seeds)]
+    lam = max(float(np.linalg.eigvalsh(np.asarray(M.empirical_ntk(p, X32), np.float64))[-1])
+              for p in one)
+    runs = [("gd", M.TrainConfig("gd", case.lr_frac / lam, case.steps), {"X": X32, "y": y32})]
+    if case.sgd:
+        mean_diag = float(np.mean(T.ntk_diagonal(X)))
+        runs.append(("sgd", M.TrainConfig("sgd", case.lr_frac / max(mean_diag, 1e-12), len(y)),
+                     {"task": M.EmpiricalTask(X32, y32),
+                      "keys": jax.random.split(jax.random.key(case.init_seed + 1), case.seeds)}))
+    out = []
+    for method, tcfg, kw in runs:
+        rec = M.record_to_numpy(M.train_seeds(params0, tcfg, X_test=Xte32, y_test=yte32, **kw))
+        for s, p in enumerate(one):
+            cfg = {**base, "n": len(y), "method": method, "m": case.m, "steps": tcfg.steps,
+                   "lr": tcfg.lr, "seed_index": s}
+            if rec["diverged"][s]:
+                out.append(make_record("real", "R-net", cfg, case.init_seed, verdict="diverged",
+                                       metrics={"diverged_step": int(rec["diverged_step"][s])},
+                                       note="training diverged: recorded as an outcome"))
+                continue
+            W = rec["W"][s]
+            net = np.asarray(M.apply(p._replace(W=W), Xte32), np.float64)
+            lin = np.asarray(M.linearized_predict(p, W, Xte32), np.float64)
+            net_tr = np.asarray(M.apply(p._replace(W=W), X32), np.float64)
+            m = {"net_accuracy": _acc(net, yte), "net_risk": _risk(net, yte, case.delta_test)["test_risk"],
+                 "lin_accuracy": _acc(lin, yte), "lin_risk": _risk(lin, yte, case.delta_test)["test_risk"],
+                 "kernel_accuracy": kern["kernel_accuracy"], "kernel_risk": kern["test_risk"],
+                 "net_train_accuracy": _acc(net_tr, y),
+                 "net_train_risk": float(np.mean(np.minimum(1.0, np.abs(net_tr - y)))),
+                 "movement": float(rec["movement"][s][-1]), "lam_max": lam,
+                 "gap_mean": float(np.mean(np.minimum(1.0, np.abs(net - lin))))}
+            out.append(make_record("real", "R-net", cfg, case.init_seed, metrics=m,
+                                   verdict="measured",
+                                   timings={"train_s": (time.perf_counter() - t0) / case.seeds}))
+    return out
+
+
+# ---- the profile -----------------------------------------------------------------------------------
+
+#: Tokenisations of the 'real' profile: (window, max_len). One time step per token at three caps
+#: on L (16, 64, the full series) and, for univariate series, windows of 4 steps (d = 4, L <= 16).
+#: JapaneseVowels (7 to 29 steps) gets no window of 4: its shortest series would be one token,
+#: for which H vanishes (THEORY.md section 3, L = 1).
+REAL_TOKENISATIONS = {name: ((1, 16), (1, 64), (1, None)) + (((4, 16),) if ch == 1 else ())
+                      for name, (_, ch, _) in M.DATASETS.items()}
+#: The tokenisation of the trained networks and of the comparison table's network column.
+NET_TOKENISATION = (1, 16)
+
+
+def real_cases(*, train: bool = True) -> list[RealCase]:
+    out = []
+    for name, toks in REAL_TOKENISATIONS.items():
+        for w, cap in toks:
+            out.append(RealCase(name, window=w, max_len=cap, train=train and (w, cap) == NET_TOKENISATION))
+    return out
