@@ -288,7 +288,8 @@ class EmpiricalTask:
 
     def sample(self, key: jax.Array, n: int, dtype=jnp.float32):
         idx = jax.random.randint(key, (n,), 0, self.X.shape[0])
-        return self.X[idx].astype(dtype), self.y[idx].astype(dtype)
+        return (jnp.take(jnp.asarray(self.X), idx, axis=0).astype(dtype),
+                jnp.take(jnp.asarray(self.y), idx, axis=0).astype(dtype))
 
 
 jax.tree_util.register_dataclass(EmpiricalTask, data_fields=["X", "y"], meta_fields=[])
