@@ -223,3 +223,14 @@ def test_separation_rule_rejects_random_labels_posing_as_true(italy_records):
     C0, C1 = (r["metrics"]["C_n"] for r in sorted(rand, key=lambda r: r["config"]["label_seed"]))
     sep = T.label_separation(C0, [C1], 0.95, 0.5, 300)  # even granting a good 'kernel'
     assert sep.applies and not sep.separated, (C0, C1)
+
+
+@pytest.mark.selftest
+def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_path, capsys):
+    from reports._cli import main
+
+    monkeypatch.setitem(sys.modules, "aeon", None)
+    assert main(["run", "--profile", "real", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "error: real datasets need the optional 'data' extra (aeon): pip install -e '.[data]'" in err
+    assert not (tmp_path / "results.jsonl").exists()
