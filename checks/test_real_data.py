@@ -234,3 +234,20 @@ def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_pa
     err = capsys.readouterr().err
     assert "error: real datasets need the optional 'data' extra (aeon): pip install -e '.[data]'" in err
     assert not (tmp_path / "results.jsonl").exists()
+
+
+@needs_data
+@pytest.mark.selftest
+def test_real_section_renders_from_the_records(italy_records):
+    from reports._markdown import to_markdown
+    from reports._render import build_report
+    from reports._store import StoreContents
+
+    rep = build_report(StoreContents(records=italy_records, corrupt=[]))
+    (row,) = rep["real"]["comparison"]
+    (k,) = [r for r in italy_records if r["claim"] == "R-kernel"]
+    assert row["n"] == 48 and row["ratio"] == k["metrics"]["separation"]["ratio"]
+    assert row["C_random_min"] == min(k["metrics"]["C_random"])
+    assert row["published"]["1-NN ED"] == pytest.approx(0.9553)
+    md = to_markdown(rep)
+    assert "## Real sequence data" in md and "DataSummary.csv" in md and "| ItalyPowerDemand |" in md
