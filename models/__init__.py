@@ -12,6 +12,7 @@ from ._data import (
     Task,
     TokenDistribution,
 )
+from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._rnn import (
     PARAMETRIZATIONS,
@@ -49,4 +50,5 @@ __all__ = [
     "check_positions", "check_tokens", "empirical_ntk", "eval_loss", "grad_w", "hidden_states",
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
     "record_to_numpy", "sgd_samples", "train", "train_seeds",
+    "weight_norms",
 ]
