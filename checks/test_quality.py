@@ -145,3 +145,21 @@ def test_render_has_the_quality_section_and_plot(tmp_path, monkeypatch):
 
 def test_axes_cover_the_issue():
     assert set(AXES) == {"L", "n", "m", "r", "family", "N", "l0", "method"}
+
+
+@pytest.mark.parametrize("profile, expect", [("default", 0), ("quality", 6)])
+def test_grid_profiles_give_the_n_and_m_axes_groups(profile, expect):
+    """The default grid never varies n or m alone; the 'quality' profile's sweeps do (6 groups
+    each: 3 lengths x 2 families), so the granulated tau has those axes there."""
+    from reports._grid import default_items
+
+    pts = []
+    for it in default_items(profile):
+        if it.kind == "bound":
+            c = it.spec.config()
+            g = 1.0 / c["n"] + 1.0 / c["m"] + c["L"] + c["scale"]
+            pts.append({"config": c, "gap": g, "measures": {"x": g}})
+    for axis in ("n", "m"):
+        got = granulated(pts, "x", axis)
+        assert got["groups"] == expect, (axis, got)
+    assert granulated(pts, "x", "L")["groups"] >= 9

@@ -36,6 +36,8 @@ from scipy import stats
 
 import theory as T
 
+from ._summary import _num
+
 #: Hyperparameter axes of the granulated tau -> the config keys that vary with the axis (derived
 #: keys move with it: N = l0 + 1 = L for all-position targets, steps = n for online SGD, the
 #: target is built at input_scale = scale).
@@ -65,13 +67,6 @@ MEASURES = {
     PW: ("measure", "-"), PH: ("measure", "-"), PS: ("measure", "-"),
 }
 _EVALUATED = ("holds", "vacuous", "violation")
-
-
-def _num(x) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def _key(cfg: dict, drop=SEED_KEYS) -> str:
