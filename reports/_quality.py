@@ -232,9 +232,11 @@ def quality_section(records: list[dict]) -> dict:
             row["value_median"] = float(np.median(v))
         rows.append(row)
     best = {}
-    for a in AXES:
+    for a in AXES:  # every measure at the top psi (ties are common with few groups)
         scored = [(r["axes"][a]["psi"], r["measure"]) for r in rows if r["axes"][a]["psi"] is not None]
-        best[a] = max(scored)[1] if scored else None
+        top = max((s for s, _ in scored), default=None)
+        best[a] = (None if top is None else
+                   {"psi": top, "measures": [m for s, m in scored if s >= top - 1e-12]})
     return {"configs": len(points), "records": sum(p["seeds"] for p in points), "rows": rows,
             "best_per_axis": best, "points": points, "min_groups": MIN_GROUPS,
             "bootstrap": {"n_resamples": N_BOOT, "seed": BOOT_SEED, "level": LEVEL,
@@ -270,8 +272,9 @@ def quality_markdown(q: dict) -> list[str]:
     out += ["", f"{q['configs']} configurations from {q['records']} G2-net records.", "",
             _table(rows, ["measure", "tag", "configs", "violations (rate vs allowed)", "non-vacuous",
                           "tightness", "tau [CI]", *[f"psi {a}" for a in axes], "Psi"])]
-    notes = ["- best ranking per axis: " + ", ".join(f"{a}: {m or 'n/a'}"
-                                                     for a, m in q["best_per_axis"].items())]
+    notes = ["- best ranking per axis (highest psi; ties listed): " + "; ".join(
+        f"{a}: " + ("n/a" if b is None else f"{' = '.join(b['measures'])} ({b['psi']:.2f})")
+        for a, b in q["best_per_axis"].items())]
     for r in q["rows"]:
         if r["provenance"] == "prior" and r.get("value_median") is not None:
             notes.append(f"- {r['measure']}: median value {fmt(r['value_median'])}"
