@@ -163,3 +163,18 @@ def test_grid_profiles_give_the_n_and_m_axes_groups(profile, expect):
         got = granulated(pts, "x", axis)
         assert got["groups"] == expect, (axis, got)
     assert granulated(pts, "x", "L")["groups"] >= 9
+
+
+def test_batched_tau_b_equals_scipy():
+    """The bootstrap's vectorized statistic is scipy's Kendall tau-b, ties included."""
+    from scipy.stats import kendalltau
+
+    from reports._quality import tau_b_batched
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 5, (7, 30)).astype(float)  # many ties
+    y = x + rng.integers(0, 3, (7, 30))
+    got = tau_b_batched(x, y)
+    want = [kendalltau(a, b).statistic for a, b in zip(x, y)]
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert np.isnan(tau_b_batched(np.ones(5), np.arange(5.0)))

@@ -147,15 +147,32 @@ def _tau(x, y) -> float:
     return float(stats.kendalltau(x, y).statistic)
 
 
+def tau_b_batched(x, y, axis=-1) -> np.ndarray:
+    """Kendall's tau-b along ``axis`` for a batch of samples: (concordant - discordant) pairs over
+    sqrt(pairs untied in x * pairs untied in y), from pairwise sign matrices. The same number as
+    ``scipy.stats.kendalltau`` (checked in checks/test_quality.py), vectorized over bootstrap
+    resamples, where scipy's per-call overhead (~2 ms) would make a 999-resample CI cost seconds
+    per measure. NaN where x or y is constant."""
+    x, y = np.moveaxis(np.asarray(x, float), axis, -1), np.moveaxis(np.asarray(y, float), axis, -1)
+    sx = np.sign(x[..., :, None] - x[..., None, :])
+    sy = np.sign(y[..., :, None] - y[..., None, :])
+    num = np.sum(sx * sy, axis=(-2, -1))
+    den = np.sqrt(np.sum(sx * sx, axis=(-2, -1)) * np.sum(sy * sy, axis=(-2, -1)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
 def tau_with_ci(x, y, *, n_resamples: int = N_BOOT, seed: int = BOOT_SEED,
                 level: float = LEVEL) -> dict:
-    """Kendall's tau of (x, y) and its paired percentile bootstrap CI (seeded)."""
+    """Kendall's tau of (x, y) (scipy) and its paired percentile bootstrap CI
+    (``scipy.stats.bootstrap``, seeded; statistic ``tau_b_batched``)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     tau = _tau(x, y)
     lo = hi = float("nan")
     if math.isfinite(tau) and len(x) >= 4:
-        res = stats.bootstrap((x, y), lambda a, b: _tau(a, b), paired=True, vectorized=False,
-                              n_resamples=n_resamples, confidence_level=level, method="percentile",
+        res = stats.bootstrap((x, y), tau_b_batched, paired=True, vectorized=True,
+                              batch=max(1, 4_000_000 // len(x) ** 2), n_resamples=n_resamples,
+                              confidence_level=level, method="percentile",
                               random_state=np.random.default_rng(seed))
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return {"tau": tau, "ci": [lo, hi], "configs": int(len(x))}
