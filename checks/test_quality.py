@@ -94,7 +94,7 @@ def _store_records():
 def test_quality_section_from_a_store():
     recs = _store_records()
     q = quality_section(recs)
-    assert q["configs"] == 12 and q["records"] == 24
+    assert q["configs"] == 12 and q["records"] == 24 and q["records_with_norms"] == 24
     names = [r["measure"] for r in q["rows"]]
     assert names == ["G1-net", "G2-net", "P-THT", "P-ZLD", "||W_T - W0||_F",
                      "sqrt(y^T H^-1 y / n)", "||W_T||_2"]  # no P records here: no P row

@@ -120,7 +120,8 @@ def quality_points(records: list[dict]) -> tuple[list[dict], dict[str, list[dict
         g1 = by_claim["G1"].get(_key(cfg))
         if g1 and math.isfinite(_num(g1["bound"].get("B"))):
             vals[PH] = _num(g1["bound"]["B"]) / math.sqrt(n)
-        seeds[_key(cfg)].append({"cfg": cfg, "gap": test - train, "test": test, "vals": vals})
+        seeds[_key(cfg)].append({"cfg": cfg, "gap": test - train, "test": test, "vals": vals,
+                                 "norms": bool(norms)})
         for name, v in vals.items():  # an infinite bound is a (vacuous) case, a NaN is none
             if MEASURES[name][0] != "measure" and not math.isnan(v):
                 cases[name].append({"value": v, "test_risk": test, "n_test": int(_num(m.get("n_test"))),
@@ -135,7 +136,8 @@ def quality_points(records: list[dict]) -> tuple[list[dict], dict[str, list[dict
                 meas[name] = float(np.mean(v))
         points.append({"key": key, "config": cfg, "seeds": len(rows),
                        "gap": float(np.mean([x["gap"] for x in rows])),
-                       "test_risk": float(np.mean([x["test"] for x in rows])), "measures": meas})
+                       "test_risk": float(np.mean([x["test"] for x in rows])), "measures": meas,
+                       "with_norms": sum(x["norms"] for x in rows)})
     points.sort(key=lambda p: p["key"])
     return points, cases
 
@@ -254,7 +256,8 @@ def quality_section(records: list[dict]) -> dict:
         top = max((s for s, _ in scored), default=None)
         best[a] = (None if top is None else
                    {"psi": top, "measures": [m for s, m in scored if s >= top - 1e-12]})
-    return {"configs": len(points), "records": sum(p["seeds"] for p in points), "rows": rows,
+    return {"configs": len(points), "records": sum(p["seeds"] for p in points),
+            "records_with_norms": sum(p["with_norms"] for p in points), "rows": rows,
             "best_per_axis": best, "points": points, "min_groups": MIN_GROUPS,
             "bootstrap": {"n_resamples": N_BOOT, "seed": BOOT_SEED, "level": LEVEL,
                           "method": "percentile"},
@@ -298,5 +301,9 @@ def quality_markdown(q: dict) -> list[str]:
                          + (f", vacuous by a factor of about {fmt(r['value_median'])}"
                             if r["value_median"] >= 1 else "")
                          + (f"; {r['validity_note']}" if r["validity_note"] else ""))
+    if q["records_with_norms"] < q["records"]:
+        notes.append(f"- only {q['records_with_norms']} of {q['records']} G2-net records carry "
+                     "metrics['norms'] (models.weight_norms): the prior bounds and ||W_T||_2 rest "
+                     "on those alone")
     notes.append(f"- P-CLZ (Chen, Li & Zhao 2020): not evaluated. {q['not_evaluated']['P-CLZ']}")
     return out + ["", *notes]
