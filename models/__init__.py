@@ -12,6 +12,7 @@ from ._data import (
     Task,
     TokenDistribution,
 )
+from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._real import (
     DATASETS,
@@ -63,4 +64,5 @@ __all__ = [
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
     "data_available", "load_raw", "load_real",
+    "weight_norms",
 ]

@@ -50,6 +50,12 @@ class GridProfile:
     contrast_Ls: tuple[int, ...] = ()
     heldout: tuple[tuple[int, int, int], ...] = ()  # P's off-grid (L, m, n)
     training_facts: tuple[TrainingFactsDesign, ...] = ()
+    # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
+    # axes, reports/_quality.py): at every L, for these families and data seeds
+    sample_sizes: tuple[int, ...] = ()
+    widths: tuple[int, ...] = ()
+    sweep_families: tuple[str, ...] = ("additive", "parity")
+    sweep_seeds: tuple[int, ...] = (0,)
     note: str = ""
 
 
@@ -94,6 +100,13 @@ PROFILES: dict[str, GridProfile] = {
                         TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
         note="bigger grid, an hour or more on a CPU"),
 }
+# The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
+# granulated tau has no n or m axis on it; 'quality' adds one-at-a-time sweeps of both
+# (2 x 2 new values x 3 lengths x 2 families = 24 more bound cases, 12 new compiled shapes).
+PROFILES["quality"] = GridProfile(**{
+    **{k: getattr(PROFILES["default"], k) for k in GridProfile.__dataclass_fields__},
+    "sample_sizes": (100, 200), "widths": (64, 1024),
+    "note": "the default grid plus n and m sweeps for the bound-quality taus"})
 
 
 def _spread(L: int, N: int, l0: int) -> tuple[int, ...] | None:
@@ -128,6 +141,14 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
                 pos = _spread(p.heatmap_L, N, l0)
                 if pos is not None:
                     items.append(BoundCase(L=p.heatmap_L, family="n-variable", positions=pos, **base))
+    # One-at-a-time n and m sweeps (the base value itself is already in the grid above).
+    for L in p.Ls:
+        for fam in p.sweep_families:
+            for ds in p.sweep_seeds:
+                for key, values in (("n", p.sample_sizes), ("m", p.widths)):
+                    for v in values:
+                        items.append(BoundCase(L=L, family=fam, data_seed=ds, target_seed=ds,
+                                               **{**base, key: v}))
     # The paper's optimizer: online SGD, one fresh example per step (its sample is its stream),
     # with eta = 0.5 / (c(m) max_t H(x_t, x_t)) across input scales r (THEORY.md section 2's rule).
     for L in p.sgd_Ls:

@@ -13,6 +13,7 @@ import json
 from tabulate import tabulate
 
 from ._networks import audit_markdown, networks_markdown, training_facts_markdown
+from ._quality import quality_markdown
 from ._real_report import real_markdown
 from ._render import fmt
 
@@ -238,6 +239,6 @@ def to_markdown(rep: dict) -> str:
             ""]
     parts = [head, _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
              _violations(rep), _failures(rep), _scaling(rep), _kernel(rep),
-             _position(rep), _scale(rep), _contrast(rep), _mutants(rep), audit_markdown(rep),
-             real_markdown(rep), _plots(rep)]
+             _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
+             _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]
     return "\n".join(line for part in parts for line in [*part, ""])

@@ -6,7 +6,9 @@
   scaling design (section 5);
 - complexity_heatmap.png: complexity over (N, l_0) of N-variable targets at one (L, n) (C3/C4);
 - position_effect.png: first-token vs last-token targets (section 3);
-- kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3).
+- kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3);
+- quality_scatter.png: each bound / measure against the generalization gap, one panel per measure,
+  one point per configuration, with Kendall's tau (reports/_quality.py).
 
 A plot whose data is absent from the store is skipped (and said so), never drawn empty.
 """
@@ -41,7 +43,7 @@ def make_plots(records: list[dict], rep: dict, out: Path) -> tuple[list[Path], s
     made, skipped = [], []
     for name, fn in (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling),
                      ("complexity_heatmap", _heatmap), ("position_effect", _position),
-                     ("kernel_convergence", _kernel)):
+                     ("kernel_convergence", _kernel), ("quality_scatter", _quality)):
         path = out / f"{name}.png"
         fig = fn(plt, records, rep)
         if fig is None:
@@ -247,4 +249,36 @@ def _kernel(plt, records, rep):
     ax.set_ylabel("||K_m - H||_F / ||H||_F")
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
+    return fig
+
+
+def _quality(plt, records, rep):
+    q = rep.get("quality") or {}
+    rows = q.get("rows") or []
+    if not rows:
+        return None
+    cols = min(len(rows), 4)
+    nrow = math.ceil(len(rows) / cols)
+    fig, axes = plt.subplots(nrow, cols, figsize=(3.8 * cols, 3.4 * nrow), squeeze=False)
+    fams = sorted({str(p["config"].get("family")) for p in q["points"]})
+    for ax, row in zip(axes.flat, rows):
+        name = row["measure"]
+        for i, fam in enumerate(fams):
+            pts = [p for p in q["points"] if str(p["config"].get("family")) == fam
+                   and name in p["measures"] and math.isfinite(num(p["measures"][name]))]
+            if pts:
+                ax.scatter([p["gap"] for p in pts], [num(p["measures"][name]) for p in pts], s=14,
+                           color=f"C{i}", alpha=0.7, label=fam)
+        vals = [num(p["measures"][name]) for p in q["points"] if name in p["measures"]]
+        if vals and min(vals) > 0:
+            ax.set_yscale("log")
+        if row["kind"] != "measure":
+            ax.axhline(1.0, color="k", ls="--", lw=0.8)
+        ax.set_title(f"{name}: tau {num(row['tau']):.2f} ({row['configs']} configs)", fontsize=8)
+        ax.set_xlabel("gap = test risk - train risk", fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(rows):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=7)
+    fig.tight_layout()
     return fig

@@ -20,6 +20,7 @@ import numpy as np
 import theory as T
 
 from ._networks import audit_section, networks_section, training_facts_section
+from ._quality import quality_section
 from ._real_report import real_section
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
@@ -415,6 +416,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "networks": networks_section(records), "training_facts": training_facts_section(records),
         "audit": audit_section(records),
         "real": real_section(records),
+        "quality": quality_section(drop_superseded_errors(contents.records)),
     }
 
 

@@ -63,9 +63,12 @@ from ._predictors import (
     kernel_interpolant,
     kernel_sgd_predictor,
 )
+from ._prior_rnn import PROVENANCE as PRIOR_PROVENANCE
+from ._prior_rnn import SOURCES as PRIOR_SOURCES
+from ._prior_rnn import PriorBound, prior_rnn_bounds, tht_bound, tht_lambda, zld_order_form
 from ._realdata import LabelSeparation, label_separation
 
-PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, "ntk_gram": "exact",
+PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE, "ntk_gram": "exact",
               "ntk_diagonal": "exact", "label_separation": "prior"}
 
 __all__ = [
@@ -80,6 +83,8 @@ __all__ = [
     "PredictedBound", "fit_predicted_bound", "load_calibration",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
     "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
+    "PRIOR_PROVENANCE", "PRIOR_SOURCES", "PriorBound", "prior_rnn_bounds", "tht_bound",
+    "tht_lambda", "zld_order_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",
     "LabelSeparation", "label_separation",
 ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from ._growth import GrowthTest
+from ._prior_rnn import SOURCES
 
 PROVENANCE_TAGS = ("exact", "rigorous", "paper-claim", "prior")
 
@@ -325,6 +326,28 @@ def _claims() -> dict[str, Claim]:
               "sqrt(2 y^T H^{-1} y / n).",
               "prior", "Arora, Du, Hu, Li, Wang 2019, Theorem 5.1",
               hypotheses=(H_UNIT_DIAG,), functions=("prior_two_layer_form",)),
+        Claim("P-THT", "Tu, He & Tao 2020: norm-based Rademacher bound for relu RNNs",
+              "risk <= train loss + 2 [ r ||X||_F / (2n) sqrt(1/lambda_min(E x x^T)) + "
+              "||B^T||_1 ||A^T||_1 ||X^T||_1 Lambda(||W^T||_1, L) / n ] + 3 sqrt(log(2/delta)/(2n)), "
+              "Lambda(b, L) = sum_{k<L} (k+1) b^k, r the Fisher-Rao norm; evaluated at the trained "
+              "network's own norms (no union bound over norm levels) with r and lambda_min estimated "
+              "on the training inputs. All constants as stated in the source; adaptations in "
+              "theory/_prior_rnn.py::tht_bound. Stands in for Chen, Li & Zhao's bound (P-CLZ), whose "
+              "formula was not found.",
+              "prior", SOURCES["P-THT"], hypotheses=(H_DELTA,), functions=("tht_bound", "tht_lambda")),
+        Claim("P-ZLD", "Zhang, Lei & Dhillon 2018: PAC-Bayes spectral bound (order form)",
+              "Order O~(max{d, m} L^2 ||A||_2 ||B||_2 max{1, ||W||_2^L} / (sqrt(n) gamma)), evaluated "
+              "with unit constant, no logarithmic factors and an input-norm factor B_x (ours, for "
+              "homogeneity), gamma = 1 (the Lipschitz constant of the clipped loss). The theorem's "
+              "constants and logarithmic factors were NOT FOUND (only this secondhand order was): "
+              "the value is the bound's shape, used for ranking and vacuity, never for validity.",
+              "prior", SOURCES["P-ZLD"], functions=("zld_order_form",)),
+        Claim("P-CLZ", "Chen, Li & Zhao 2020: generalization bound for vanilla RNNs (not found)",
+              "A covering-number bound in terms of the spectral norms of the weight matrices and the "
+              "total number of parameters (abstract), for a bounded hidden activation. Its formula, "
+              "constants and exponents were NOT FOUND with the project's search tools, so it is not "
+              "evaluated: no number is reported for it.",
+              "prior", SOURCES["P-CLZ"]),
     ]
     return {c.id: c for c in cs}
 
