@@ -56,7 +56,7 @@ def sgd_records():
 
 def _data(case):
     """The case's data protocol: train / test from split(key(data_seed)), gap inputs from the
-    test key folded with 1; SGD's sample is the stream of seed 0's key."""
+    test key folded with 1; SGD's sample is the one stream every seed consumes."""
     task = case.task()
     k_tr, k_te = jax.random.split(jax.random.key(case.data_seed))
     Xte, yte = task.sample(k_te, case.n_test)
@@ -65,7 +65,7 @@ def _data(case):
     if case.method == "gd":
         X, y = task.sample(k_tr, case.n)
     else:
-        keys = jax.random.split(k_tr, case.seeds)
+        keys = [jax.random.split(k_tr, 1)[0]] * case.seeds  # one stream, shared by the seeds
         X, y = M.sgd_samples(task, keys[0], case.steps)
     return task, X, y, Xte, yte, Xgap, keys
 

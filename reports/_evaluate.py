@@ -287,8 +287,10 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     if case.method == "gd":
         X, y = task.sample(k_tr, case.n)
         sgd_keys = None
-    else:  # the sample of online SGD is the stream it consumed (one fresh example per step)
-        sgd_keys = jax.random.split(k_tr, case.seeds)
+    else:  # the sample of online SGD is the stream it consumed (one fresh example per step);
+        # every seed consumes the same stream, so the seeds differ by initialization only and
+        # each seed's G2 / G1-net is evaluated on the very sample it was trained on
+        sgd_keys = jnp.concatenate([jax.random.split(k_tr, 1)] * case.seeds)
         X, y = M.sgd_samples(task, sgd_keys[0], case.steps)
     X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
     n = X64.shape[0]
@@ -382,6 +384,8 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
                     "delta_test": case.delta_test}
         risk_net = {**_risk_stats(_clipped(net[sl_te], yte64), case.delta_test),
                     "delta_test": case.delta_test}
+        # the weight and data norms the prior RNN bounds read (theory/_prior_rnn.py)
+        norms = M.weight_norms(M.Params(params0.W[s], params0.A[s], params0.B[s]), rec["W"][s], X)
         diag = {"net_test_risk": risk_net["test_risk"], "lin_test_risk": risk_lin["test_risk"],
                 **side, "net_train_risk": float(np.mean(_clipped(net[sl_tr], y64))),
                 "lin_train_risk": train_loss_lin, "movement": movement,
@@ -412,7 +416,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
                 "bound", claim, seed_cfg, case.init_seed, bound=bm.to_dict(),
                 verdict=_verdict(bm, risk_net),
                 metrics={**risk_net, **diag, "predictor": "network", "reference": ref,
-                         "train_risk": diag["net_train_risk"],
+                         "train_risk": diag["net_train_risk"], "norms": norms,
                          "ratio": risk_net["test_risk"] / bm.value if bm.value > 0 else None},
                 timings=timings, repro=repro, note=bm.reason))
         if predicted and k0_fn is None and mutant is None:
