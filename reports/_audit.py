@@ -10,7 +10,7 @@ define them (THEORY.md section 4), every derived field from the primitive ones:
     conf     = confidence_term(n, delta, j)
     base     = train_loss + main + conf
     gap_ucb  = min(1, hoeffding_ucb(gap_mean, n_gap, delta_gap))       (-net bounds)
-    value    = base (+ gap_ucb)
+    value    = base (+ gap_ucb);  P: value = main + conf + gap_term
     vacuous  = value >= 1
     verdict  = bound_verdict(value, test_risk, n_test, delta_test)
 
@@ -61,7 +61,10 @@ def audit_bound_record(rec: dict, gamma: float = 1.1) -> list[str]:
 
     value = _f(b.get("value"))
     mutant = bool(m.get("mutant"))
-    if math.isfinite(value) and not mutant:
+    if rec["claim"] == "P":  # the predicted bound: P = main + conf + gap (theory/_predicted.py)
+        if not mutant:
+            check("value", value, _f(b["main_term"]) + _f(b["confidence_term"]) + _f(b["gap_term"]))
+    elif math.isfinite(value) and not mutant:
         B, n, delta, trace = _f(b["B"]), int(b["n"]), _f(b["delta"]), _f(b["trace"])
         j = T.grid_index(B, gamma) if B > 0 else int(b["grid_index"])
         check("grid_index", b.get("grid_index"), j)
