@@ -275,8 +275,9 @@ def _claims() -> dict[str, Claim]:
               "the declared complexity laws (kappa L^p b^l_0, with an n term of ours), every "
               "constant fitted as an upper envelope on a calibration grid stored as data; the "
               "trained network's risk must stay under P on configurations off that grid.",
-              "paper-claim", "THEORY.md section 4 (predicted bound); constants: "
-              "theory/calibration.json", hypotheses=(H_L2, H_DELTA),
+              "paper-claim", "the paper abstract's claims (Wang et al. 2021) composed as in "
+              "THEORY.md section 4 (predicted bound); constants fitted: theory/calibration.json",
+              hypotheses=(H_L2, H_DELTA),
               functions=("fit_predicted_bound", "load_calibration")),
         Claim("T-gd", "GD training facts",
               "For linearized GD with eta <= 1/lambda_max(K_m): ||r_t|| <= (1 - eta lambda_min)^t "
