@@ -12,7 +12,9 @@ composition, constants fitted).
 - conf: G1's confidence term (``confidence_term``) at the grid index of the predicted norm
   B = sqrt(C / mean_diag), mean_diag = r^2 L (L - 1) / 4 (the mean of H(x, x) for tokens with
   E||X_l||^2 = r^2, THEORY.md section 3's diagonal).
-- gap: the width law, E min(1, |u_T - f_ker|) <= kappa_gap m^-q L^t (q declared 1/2; fitted).
+- gap: the width law, E min(1, |u_T - f_ker|) <= kappa_gap m^-q L^t n^u (q declared 1/2; all
+  fitted; the L and n terms are ours: the network moves further from its kernel predictor when it
+  fits more or longer sequences).
 - gamma: the grid's rounding Bbar / B <= gamma, taken at its worst.
 
 Every constant is fitted on a calibration grid stored as data (``theory/calibration.json``,
@@ -67,7 +69,7 @@ class PredictedBound:
     """Fitted constants of P (see the module docstring) and the domain they were fitted on.
 
     ``complexity[family]`` = weights of ``_design(family, ...)`` for log C;
-    ``gap`` = [log kappa_gap, -q, t] for log gap = log kappa_gap - q log m + t log L.
+    ``gap`` = [log kappa_gap, -q, t, u] for log gap = log kappa_gap - q log m + t log L + u log n.
     """
 
     complexity: dict
@@ -97,9 +99,9 @@ class PredictedBound:
         w = np.asarray(self.complexity[family], np.float64)
         return float(np.exp(_design(family, L, N, l0, n) @ w)[0])
 
-    def gap_at(self, m: int, L: int) -> float:
-        a, mq, t = self.gap
-        return float(min(1.0, math.exp(a + mq * math.log(m) + t * math.log(L))))
+    def gap_at(self, m: int, L: int, n: int) -> float:
+        a, mq, t, u = self.gap
+        return float(min(1.0, math.exp(a + mq * math.log(m) + t * math.log(L) + u * math.log(n))))
 
     def terms(self, *, family: str, n: int, L: int, N: int, l0: int, m: int,
               delta: float) -> dict:
@@ -114,7 +116,7 @@ class PredictedBound:
         j = grid_index(math.sqrt(C / mean_diag), GAMMA)
         main = 2.0 * GAMMA * math.sqrt(C / n)
         conf = confidence_term(n, delta, j)
-        gap = self.gap_at(m, L)
+        gap = self.gap_at(m, L, n)
         value = main + conf + gap
         return {"value": value, "main_term": main, "confidence_term": conf, "gap_term": gap,
                 "C": C, "grid_index": j, "vacuous": value >= 1.0, "provenance": self.provenance}
@@ -127,7 +129,7 @@ def fit_predicted_bound(points: dict) -> PredictedBound:
     """Fit P's constants from calibration ``points`` (the JSON written by ``reports calibrate``):
 
     points["complexity"]: [{"family", "L", "N", "l0", "n", "C"}] (C_n of the class target);
-    points["gap"]: [{"m", "L", "gap"}] (mean min(1, |u_T - f_ker|) of trained networks);
+    points["gap"]: [{"m", "L", "n", "gap"}] (mean min(1, |u_T - f_ker|) of trained networks);
     points["domain"]: the fixed parameters of the grid (d, scale, method, ...).
     """
     comp, quality = {}, {}
@@ -142,7 +144,8 @@ def fit_predicted_bound(points: dict) -> PredictedBound:
         comp[fam], rms, lift = _envelope_fit(A, t)
         quality[fam] = {"points": len(pts), "rms_log": rms, "envelope_lift_log": lift}
     g = points["gap"]
-    A = np.stack([np.ones(len(g)), np.log([p["m"] for p in g]), np.log([p["L"] for p in g])], 1)
+    A = np.stack([np.ones(len(g)), np.log([p["m"] for p in g]), np.log([p["L"] for p in g]),
+                  np.log([p["n"] for p in g])], 1)
     gap_w, rms, lift = _envelope_fit(A, np.log([max(p["gap"], 1e-12) for p in g]))
     quality["gap"] = {"points": len(g), "rms_log": rms, "envelope_lift_log": lift,
                       "fitted_q": -gap_w[1], "declared_q": 0.5}
