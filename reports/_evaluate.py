@@ -22,6 +22,7 @@ import numpy as np
 import models as M
 import theory as T
 
+from ._case_validation import check_bound_case
 from ._store import make_record
 
 FAMILIES = ("additive", "n-variable", "parity", "random-labels")
@@ -65,6 +66,7 @@ class BoundCase:
     delta_gap: float = 0.01
 
     def __post_init__(self):
+        check_bound_case(self)  # every field's type and range, one line naming the field
         M.check_int("L", self.L, low=1)
         M.check_int("d", self.d, low=1)
         M.check_int("m", self.m, low=1)
@@ -141,9 +143,7 @@ class BoundCase:
         if unknown:
             raise ValueError(f"unknown BoundCase field(s) {sorted(unknown)}; "
                              f"allowed: {sorted(cls.__dataclass_fields__)}")
-        if raw.get("positions") is not None:
-            raw["positions"] = tuple(raw["positions"])
-        return cls(**raw)
+        return cls(**raw)  # __post_init__ checks every field (positions from a JSON list included)
 
     def repro(self) -> str:
         return f"python -m reports case --json '{self.to_json()}'"

@@ -114,8 +114,11 @@ def claim_summaries(records: list[dict]) -> list[dict]:
         for r in fits:
             m = r["metrics"]
             base = claim.split("-")[0] if claim.startswith("C4") else claim
+            tag = T.get_claim(base).provenance
+            if r["kind"] == "rate-fit" and tag == "exact":  # the limit is exact, its rate is fitted
+                tag = "exact (Monte-Carlo rate)"
             rows.append({"claim": claim, "key": fit_key(r), "kind": r["kind"],
-                         "provenance": T.get_claim(base).provenance, "cases": 1,
+                         "provenance": tag, "cases": 1,
                          "violations": 0 if r["verdict"] == "supported" else None,
                          "non_vacuous_fraction": None,
                          "fitted": m.get("fitted_slope", m.get("fitted_rate")),
