@@ -59,7 +59,7 @@ def test_answer_first_per_claim_and_predictor(tmp_path):
     g1n = rows["G1-net"]
     assert (g1n["cases"], g1n["held"], g1n["violations"], g1n["non_vacuous"]) == (5, 5, 0, 2)
     assert "r=10 (2/2)" in g1n["where_vacuous"] and "family=parity (1/1)" in g1n["where_vacuous"]
-    assert "r=1 " not in g1n["where_vacuous"]  # r = 1 had no vacuous case
+    assert "r=1 (1/3)" in g1n["where_vacuous"]  # at r = 1 only the parity case is vacuous
     assert g1n["gap_median"] == pytest.approx(0.05) and g1n["gap_ucb_median"] == pytest.approx(0.07)
     assert rows["G2"]["gap_median"] is None or rows["G2"]["gap_median"] >= 0
     assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
@@ -120,3 +120,18 @@ def test_position_effect_has_a_verdict(tmp_path):
         flipped.append(r)
     rep, _ = _render(tmp_path / "flipped", flipped)
     assert rep["position_verdict"] == "not as predicted at L = 4 (first harder: 0/1)"
+
+
+def test_records_of_several_claims_for_one_case_and_seed_are_all_kept():
+    """G2, G1-net and G2-net of one case and seed share configuration and seed: their case ids
+    must differ, or ``dedupe`` keeps only the last of them (it did, before the claim was part of
+    the id)."""
+    from reports._store import dedupe
+
+    c = BoundCase(L=2, n=400)
+    recs = [_bound("G2", c, value=0.5, risk=0.1, seed_index=0),
+            _net("G1-net", c, value=0.6, risk=0.1), _net("G2-net", c, value=0.6, risk=0.1)]
+    for r in recs:  # the -net helper adds the parametrization; the three share one config
+        r["config"]["parametrization"] = "lazy"
+    assert len({r["case_id"] for r in recs}) == 3
+    assert sorted(r["claim"] for r in dedupe(recs)) == ["G1-net", "G2", "G2-net"]

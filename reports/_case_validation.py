@@ -25,7 +25,6 @@ import numpy as np
 #: lose float32 precision long before they overflow (r = 1e300 gives inf tokens and NaN risks).
 SCALE_RANGE = (1e-3, 1e3)
 SEED_MAX = 2**32 - 1  # NumPy's and JAX's seed range
-PARAMETRIZATIONS = ("lazy", "contrast")
 FORCE_ENV = "RNN_CHECKS_FORCE"
 
 
@@ -85,7 +84,11 @@ def check_bound_case(case) -> None:
     _choice("f", case.f, M.FUNCTIONS)
     _choice("method", case.method, M.METHODS)
     if hasattr(case, "parametrization"):
-        _choice("parametrization", case.parametrization, PARAMETRIZATIONS)
+        _choice("parametrization", case.parametrization, tuple(M.PARAMETRIZATIONS))
+    if getattr(case, "n_gap", None) is not None:
+        _int("n_gap", case.n_gap, 1)
+    if hasattr(case, "delta_gap"):
+        _real("delta_gap", case.delta_gap, 0.0, 1.0, low_open=True, high_open=True)
     pos = case.positions
     if pos is not None:
         if isinstance(pos, (str, bytes)) or not isinstance(pos, (list, tuple)):
@@ -120,7 +123,8 @@ CPU_RATE = 2e9
 def estimate_resources(case) -> Estimate:
     """Memory and work of ``evaluate_bound_case(case)`` (an upper-bound model, see below).
 
-    n_tr is the training sample (GD: n; online SGD: its stream of ``steps`` examples).
+    n_tr is the training sample (GD: n; online SGD: its stream of ``steps`` examples); the
+    evaluation inputs are the n_test test inputs and the -net bounds' n_gap unlabelled ones.
     - the analytic kernel (float64): Gram n_tr^2 and cross-Gram n_test x n_tr, a few copies in
       the solve; ~30 flop per entry and position;
     - the empirical NTK (float32, factored): two (n_tr, n_tr, L, L) einsum products per seed,
@@ -130,7 +134,9 @@ def estimate_resources(case) -> Estimate:
     - the linearised and network predictions: 6 (n_tr + n_test) L m^2 flop per seed.
     """
     n_tr = case.n if case.method == "gd" else case.steps
-    n, nt, L, m, d, S = (float(x) for x in (n_tr, case.n_test, case.L, case.m, case.d, case.seeds))
+    n_gap = getattr(case, "n_gap", None)  # the -net bounds' unlabelled inputs (default: n_test)
+    n_eval = case.n_test + (case.n_test if n_gap is None else n_gap)
+    n, nt, L, m, d, S = (float(x) for x in (n_tr, n_eval, case.L, case.m, case.d, case.seeds))
     kernel_mem = 8 * (4 * n * n + 2 * n * nt)
     if L <= 1.5 * m:
         ntk_mem = 4 * S * (2 * n * n * L * L + 2 * n * L * m)
