@@ -66,7 +66,9 @@ def test_answer_first_per_claim_and_predictor(tmp_path):
     # the section opens the report, before the claims table
     assert md.index("## Answer first") < md.index("## Claims")
     assert "G1-net held in all 5 case(s), non-vacuous in 2" in md
-    assert "network risk (median)" in md and "gap |network - reference|" in md
+    assert "network risk (median)" in md and "gap network vs reference" in md
+    table = md[md.index("## Answer first"):md.index("## Claims")]
+    assert all(line.count("|") == 12 for line in table.splitlines() if line.startswith("|"))
 
 
 def test_answer_says_no_when_a_network_bound_is_violated(tmp_path):

@@ -93,7 +93,7 @@ def answer_first(records: list[dict]) -> dict:
             "cases": len(ev), "held": len(ev) - viol, "violations": viol, "non_vacuous": len(ev) - vac,
             "diverged": sum(r["verdict"] == "diverged" for r in recs),
             "not_applicable": sum(r["verdict"] == "not-applicable" for r in recs),
-            "where_vacuous": _where_vacuous(ev) if vac else "none vacuous",
+            "where_vacuous": ("all" if vac == len(ev) else _where_vacuous(ev)) if vac else "none vacuous",
             "bound_median": _median(r.get("bound", {}).get("value") for r in ev),
             "predictor_risk_median": _median(r.get("metrics", {}).get("test_risk") for r in ev),
             "network_risk_median": _median(_network_risk(r) for r in ev),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Token scales r (and the target's input_scale) the float32 network is meaningful at. THEORY
+#: Token scales r (and the target's input_scale) the float32 network is meaningful at. docs/theory.md
 #: spans r = 0.1 .. 10; outside [1e-3, 1e3] the kernel's r^2 L terms and the targets' arguments
 #: lose float32 precision long before they overflow (r = 1e300 gives inf tokens and NaN risks).
 SCALE_RANGE = (1e-3, 1e3)

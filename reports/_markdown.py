@@ -42,7 +42,7 @@ def _answer(rep) -> list[str]:
                      r["where_vacuous"]])
     out.append(_table(rows, ["claim", "bound for", "cases", "held", "violations", "non-vacuous",
                              "bound (median)", "its risk (median)", "network risk (median)",
-                             "gap |network - reference| (median)", "vacuous where (vacuous/cases)"]))
+                             "gap network vs reference (median)", "vacuous where (vacuous/cases)"]))
     out += ["", "Held: no violation (the Hoeffding lower confidence bound of the test risk never exceeded "
             "the bound). Non-vacuous: bound < 1. 'Its risk' is the test risk of the predictor the bound "
             "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
