@@ -339,7 +339,17 @@ def cmd_case(a) -> int:
     notes = {r["note"] for r in records if r.get("note")}
     for n in sorted(notes):
         print(f"note: {n}")
+    if any(_negative(r["metrics"].get("test_lcb")) for r in records):
+        print("note: 0* = a Hoeffding lower end below 0 (mean - margin), shown as 0 since a risk is >= 0; "
+              "the record and the verdict keep the unclipped value")
     return 1 if any(r["verdict"] == "violation" for r in records) else 0
+
+
+def _negative(x) -> bool:
+    try:
+        return float(x) < 0
+    except (TypeError, ValueError):
+        return False
 
 
 def _interval(lcb, ucb) -> str:
