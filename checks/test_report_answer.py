@@ -137,3 +137,19 @@ def test_records_of_several_claims_for_one_case_and_seed_are_all_kept():
         r["config"]["parametrization"] = "lazy"
     assert len({r["case_id"] for r in recs}) == 3
     assert sorted(r["claim"] for r in dedupe(recs)) == ["G1-net", "G2", "G2-net"]
+
+
+def test_predicted_bound_rows_are_split_and_kept_out_of_the_answer(tmp_path):
+    recs = _net_records()
+    for k, inside in enumerate((False, False, True)):
+        r = _bound("P", BoundCase(L=2, n=400, data_seed=k), value=0.3, risk=0.1, seed_index=0)
+        r["metrics"]["in_calibration"] = inside
+        recs.append(r)
+    bad = _bound("P", BoundCase(L=4, n=400, data_seed=5), value=0.05, risk=0.5, seed_index=0)
+    bad["metrics"]["in_calibration"] = False  # P violated out of sample
+    rep, md = _render(tmp_path, recs + [bad])
+    rows = {r["claim"]: r for r in rep["answer"]["rows"]}
+    assert rows["P (out of sample)"]["cases"] == 3 and rows["P (out of sample)"]["violations"] == 1
+    assert rows["P (on the calibration grid)"]["cases"] == 1
+    assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
+    assert "| P (out of sample)" in md

@@ -8,6 +8,11 @@ One row per bound claim and predictor (docs/theory.md section 4):
 | G2     | the linearized network f_lin (a posteriori)    |
 | G1-net | the trained network (G1 + its gap to f_ker)    |
 | G2-net | the trained network (G2 + its gap to f_lin)    |
+| P      | the trained network (the predicted bound)      |
+
+P is a fitted law, not a rigorous bound: its rows are split into configurations off its
+calibration grid (the test) and on it (descriptive only), and it is kept out of the one-line
+answer, which is about the rigorous bounds.
 
 Each row: evaluated cases, how many held, violations (the verdicts stored by the evaluation, which
 apply ``theory``'s violation rule; nothing is re-judged here), the non-vacuous count, where the
@@ -26,8 +31,9 @@ import numpy as np
 from ._store import dedupe
 
 PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
-              "G1-net": "trained network", "G2-net": "trained network"}
-NET_CLAIMS = ("G1-net", "G2-net")
+              "G1-net": "trained network", "G2-net": "trained network",
+              "P": "trained network (predicted bound)"}
+NET_CLAIMS = ("G1-net", "G2-net", "P")
 _EVALUATED = ("holds", "vacuous", "violation")
 _WHERE = (("L", "L"), ("scale", "r"), ("family", "family"))
 
@@ -79,17 +85,23 @@ def answer_first(records: list[dict]) -> dict:
     """Rows of the opening section (see the module docstring) and its one-sentence answer."""
     real = [r for r in dedupe(records) if r.get("kind") == "bound" and r.get("claim") in PREDICTORS
             and not r.get("metrics", {}).get("mutant")]
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in real:
-        groups[(r["claim"], str(r.get("config", {}).get("parametrization", "")))].append(r)
+        part = ""
+        if r["claim"] == "P":
+            inside = r.get("metrics", {}).get("in_calibration")
+            part = "on the calibration grid" if inside else "out of sample"
+        groups[(r["claim"], str(r.get("config", {}).get("parametrization", "")), part)].append(r)
     rows = []
     order = list(PREDICTORS)
-    for (claim, param), recs in sorted(groups.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
+    for (claim, param, part), recs in sorted(groups.items(),
+                                             key=lambda kv: (order.index(kv[0][0]), kv[0][1], kv[0][2])):
         ev = [r for r in recs if r["verdict"] in _EVALUATED]
         viol = sum(r["verdict"] == "violation" for r in ev)
         vac = sum(r["verdict"] == "vacuous" for r in ev)
         rows.append({
-            "claim": claim, "parametrization": param or None, "predictor": PREDICTORS[claim],
+            "claim": claim + (f" ({part})" if part else ""), "base_claim": claim,
+            "parametrization": param or None, "predictor": PREDICTORS[claim],
             "cases": len(ev), "held": len(ev) - viol, "violations": viol, "non_vacuous": len(ev) - vac,
             "diverged": sum(r["verdict"] == "diverged" for r in recs),
             "not_applicable": sum(r["verdict"] == "not-applicable" for r in recs),
@@ -99,13 +111,13 @@ def answer_first(records: list[dict]) -> dict:
             "network_risk_median": _median(_network_risk(r) for r in ev),
             "gap_median": _median(_gap(r) for r in ev),
             "gap_ucb_median": (_median(r.get("bound", {}).get("gap_ucb") for r in ev)
-                               if claim in NET_CLAIMS else None),
+                               if claim in ("G1-net", "G2-net") else None),
         })
     return {"rows": rows, "answer": _sentence(rows)}
 
 
 def _sentence(rows: list[dict]) -> str:
-    net = [r for r in rows if r["claim"] in NET_CLAIMS and r["cases"]]
+    net = [r for r in rows if r["base_claim"] in ("G1-net", "G2-net") and r["cases"]]
     if not rows:
         return "This store has no bound cases: it cannot say whether the bounds hold."
     if not net:

@@ -70,7 +70,8 @@ def _read_store(path: str):
     if contents.corrupt:
         lines = ", ".join(str(ln) for ln, _ in contents.corrupt[:20])
         more = "" if len(contents.corrupt) <= 20 else f" and {len(contents.corrupt) - 20} more"
-        print(f"warning: {len(contents.corrupt)} corrupt line(s) in {path} skipped (line {lines}{more})",
+        print(f"warning: {len(contents.corrupt)} corrupt line(s) in {path} skipped (line {lines}{more}); "
+              "resuming the run that wrote it rewrites the store without them",
               file=sys.stderr)
     if not contents.records:
         raise CLIError(f"results store {path!r} holds no valid records")
