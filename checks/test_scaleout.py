@@ -9,6 +9,9 @@ hang guard only (it had a 90 s deadline: at load 10 the first item, JAX's import
 compilation, can take longer, and the test then failed with no item to resume). The Ray
 instance is started with worker-registration and health-check limits far above Ray's defaults
 (60 s; 5 missed checks), which a starved worker or raylet can exceed on 2 cores at load 10.
+The cause found for the flake: Ray runs its workers at nice 15, and at load 12 (measured) such a
+worker got ~2% of a core, so a two-item batch had used 12 s of CPU after ten minutes; the
+executor now starts a local instance with its workers at nice 0 (``test_ray_workers_are_not_niced``).
 """
 
 from __future__ import annotations
@@ -297,6 +300,20 @@ def test_ray_worker_crash_past_retries_is_recorded_and_retried_on_resume(tmp_pat
     assert sorted(r["item_id"] for r in recs) == sorted(it.item_id for it in items)
     assert all(r["verdict"] == "error" and "Error" in r["note"] for r in recs)
     assert store.done_items() == set()  # so a resumed sweep retries them
+
+
+@pytest.mark.ray
+def test_ray_workers_are_not_niced(ray_executor):
+    """Ray's default worker niceness 15 starved the workers under load (the Ray tests' flake at
+    load 10): a local instance started by RayExecutor runs them at the driver's priority."""
+    if os.environ.get("RAY_worker_niceness") not in (None, "0"):
+        pytest.skip("worker niceness set explicitly in the environment")
+
+    def niceness(_):
+        return os.nice(0)
+
+    got = dict(ray_executor.map_unordered(niceness, [0, 1]))
+    assert got == {0: os.nice(0), 1: os.nice(0)}
 
 
 @pytest.mark.ray
