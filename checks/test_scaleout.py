@@ -255,7 +255,8 @@ def test_ray_matches_local(tmp_path, ray_executor):
     assert res.errors == 0 and res.evaluated == 3
     a = {r["case_id"]: r for r in local.read().records}
     b = {r["case_id"]: r for r in remote.read().records}
-    assert len(a) == len(local.read().records) == 6 and a.keys() == b.keys()
+    # every record once (no case_id collides), at least a G1 and a G2 record per item, the same ids
+    assert len(a) == len(local.read().records) >= 2 * len(items) and a.keys() == b.keys()
     for cid, r in a.items():
         s = b[cid]
         assert (r["claim"], r["verdict"], r["item_id"]) == (s["claim"], s["verdict"], s["item_id"])
