@@ -194,9 +194,9 @@ def check_resources(cases, *, force: bool = False, what: str = "this case") -> E
     avail = available_memory()
     if avail is not None and worst.memory > 0.9 * avail and not (force or forced()):
         raise ResourceError(
-            f"{what} needs an estimated {_bytes(worst.memory)} of memory ({worst.text()}), more than "
-            f"the {_bytes(avail)} available: reduce n, n_test, L, m or seeds, or pass --force "
-            f"(or set {FORCE_ENV}=1) to run it anyway")
+            f"{what} needs an estimated {worst.text()}: more memory than the {_bytes(avail)} "
+            f"available; reduce n, n_test, L, m or seeds, or pass --force (or set {FORCE_ENV}=1) "
+            "to run it anyway")
     return worst
 
 
