@@ -1,6 +1,6 @@
 """report.md from the report dict of ``_render.build_report`` (tables via tabulate).
 
-Sections follow THEORY.md: per-claim verdicts (sections 1, 3-5, with provenance tags of
+Sections follow docs/theory.md: per-claim verdicts (sections 1, 3-5, with provenance tags of
 section 0), violations with their reproduction commands and divergences/errors (section 4),
 scaling fits (section 5), kernel convergence and the position effect (section 3), C1's input
 scale, the contrast with prior results, and the power checks.
@@ -133,7 +133,7 @@ def _failures(rep) -> list[str]:
 
 
 def _scaling(rep) -> list[str]:
-    out = ["## Scaling fits (paper-claim laws, THEORY.md section 5)", ""]
+    out = ["## Scaling fits (paper-claim laws, docs/theory.md section 5)", ""]
     if not rep["scaling"]:
         return out + ["No scaling designs in this store."]
     tau = next((s["growth_threshold"] for s in rep["scaling"] if s.get("growth_threshold")), None)
@@ -163,7 +163,7 @@ def _scaling(rep) -> list[str]:
 
 
 def _kernel(rep) -> list[str]:
-    out = ["## Kernel convergence (empirical NTK -> H, THEORY.md section 3)", ""]
+    out = ["## Kernel convergence (empirical NTK -> H, docs/theory.md section 3)", ""]
     if not rep["kernel_mc"]:
         return out + ["No kernel Monte-Carlo design in this store."]
     for k in rep["kernel_mc"]:
@@ -175,7 +175,7 @@ def _kernel(rep) -> list[str]:
 
 
 def _position(rep) -> list[str]:
-    out = ["## Position effect (THEORY.md section 3)", "",
+    out = ["## Position effect (docs/theory.md section 3)", "",
            "The last token enters H only through a degree-0 arc-cosine kernel, so a target of X_L "
            "alone should be harder (larger complexity) than the same target of X_1 alone.", ""]
     if not rep["position_effect"]:
@@ -211,7 +211,7 @@ def _scale(rep) -> list[str]:
         out += ["", "Where B < 1 (large r: B^2 = y^T H^{-1} y scales as 1/r^2) G1's union-bound grid "
                 "B_j = gamma^j, j >= 0, rounds B up to Bbar = 1, so its main term 2 Bbar sqrt(tr H)/n "
                 "no longer scales like B sqrt(tr H)/n: G1 grows with r although C_n and the predictor "
-                "are unchanged. That is a property of the bound's grid (THEORY.md section 4), not of "
+                "are unchanged. That is a property of the bound's grid (docs/theory.md section 4), not of "
                 "learnability at large inputs."]
     return out
 
@@ -265,7 +265,7 @@ def to_markdown(rep: dict) -> str:
     head = ["# RNN generalization theory: results report", "",
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
             f"{len(rep['corrupt'])} corrupt line(s) skipped), generated {rep['generated']}.", "",
-            "Provenance tags (THEORY.md section 0): exact = identity; rigorous = inequality holding "
+            "Provenance tags (docs/theory.md section 0): exact = identity; rigorous = inequality holding "
             "with probability >= 1 - delta; paper-claim = the paper's abstract encoded as a declared "
             "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
             ""]

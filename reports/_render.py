@@ -1,6 +1,6 @@
 """Render a results store into report.json, report.md and PNG plots.
 
-The report answers, per claim of ``theory.REGISTRY`` (THEORY.md sections 1, 3-5): how many cases,
+The report answers, per claim of ``theory.REGISTRY`` (docs/theory.md sections 1, 3-5): how many cases,
 which violated (with everything needed to reproduce them), which were vacuous, how loose the
 bounds are, how the scaling fits compare with the declared laws, and how the bounds contrast
 with the prior results whose hypotheses (small inputs, unit-scale kernel) our configurations
@@ -24,7 +24,7 @@ from ._networks import audit_section, networks_section, training_facts_section
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
-#: C1's observable at fixed target function: by kernel homogeneity (THEORY.md section 3) the
+#: C1's observable at fixed target function: by kernel homogeneity (docs/theory.md section 3) the
 #: complexity C_n is exactly invariant under the input scale r, so G1 can move only through the
 #: grid rounding of B (gamma = 1.1, so Bbar/B < 1.1) and the log(j) in its confidence term. A
 #: spread max_r G1 / min_r G1 above this factor means the bound degrades with r.
@@ -360,7 +360,7 @@ def _scale_effect(records: list[dict]) -> list[dict]:
 
 
 def _position_effect(records: list[dict]) -> list[dict]:
-    """THEORY.md section 3: additive targets of the first token only vs the last token only.
+    """docs/theory.md section 3: additive targets of the first token only vs the last token only.
 
     Verdict per L, from pairs (the same data, target and init seeds, first vs last position):
     'last harder' when the last-token target has the larger complexity C_n in every pair,

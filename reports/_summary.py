@@ -102,7 +102,7 @@ def claim_summaries(records: list[dict]) -> list[dict]:
         recs = by_claim[claim]
         kinds = {r["kind"] for r in recs}
         if "bound" in kinds:
-            # The contrast parametrization is the kernel regime's negative control (THEORY.md
+            # The contrast parametrization is the kernel regime's negative control (docs/theory.md
             # section 2): its bound records are summarised apart and never decide the claim.
             bounds = [r for r in recs if r["kind"] == "bound"]
             lazy = [r for r in bounds if parametrization(r) != "contrast"]
