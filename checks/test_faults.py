@@ -306,3 +306,16 @@ def test_the_estimate_grows_with_every_size_and_small_cases_pass():
         assert e1.flops > e0.flops, field
     assert estimate_resources(BoundCase(**{**base.__dict__, "n": 256})).memory > e0.memory
     assert check_resources([base]).memory < 1e9
+
+
+def test_baseline_takes_the_profile_of_its_store(tmp_path, capsys):
+    store = tmp_path / "results.jsonl"
+    ResultsStore(store).append_many(_records(profile="run:tiny"))
+    rc, err = _main(["baseline", store, "-o", tmp_path / "b.json"], capsys)
+    assert rc == 0, err
+    assert json.loads((tmp_path / "b.json").read_text())["profile"] == "run:tiny"
+    rc, _ = _main(["compare", store, "--baseline", tmp_path / "b.json"], capsys)
+    assert rc == 0  # same profile: compared
+    ResultsStore(store).append_many(_records(profile="ci", item_id="i1"))
+    rc, err = _main(["baseline", store, "-o", tmp_path / "b2.json"], capsys)
+    assert rc == 2 and "mixes profiles ['ci', 'run:tiny']" in err
