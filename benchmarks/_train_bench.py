@@ -2,7 +2,7 @@
 baseline (2), and K seeds in one vmapped call against K sequential calls (3).
 
 FLOP count of one full-batch GD step (n sequences of length L, width m, token dimension d), the
-nominal count of the algorithm as written (THEORY.md section 2):
+nominal count of the algorithm as written (docs/theory.md section 2):
     forward   2 n L (m^2 + m d)        (W h_{l-1} and A X_l for l = 1..L)
     backward  2 x forward              (delta_l W for the hidden-state gradient, delta_l^T h_{l-1}
                                         for the W-gradient; A, B are not trained)

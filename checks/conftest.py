@@ -39,7 +39,7 @@ def _store_path() -> Path:
     return Path("out") / "checks" / f"results-{stamp}.jsonl"
 
 
-_STORE = ResultsStore(_store_path())
+_STORE = ResultsStore(_store_path(), stamp={"profile": active_profile()})  # compare checks it
 
 
 @pytest.fixture(scope="session")

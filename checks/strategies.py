@@ -1,4 +1,4 @@
-"""Shared Hypothesis strategies for the check suite (configurations of THEORY.md sections 2-5).
+"""Shared Hypothesis strategies for the check suite (configurations of docs/theory.md sections 2-5).
 
 Shapes are drawn from small per-profile sets (``SIZES``) so the number of distinct XLA
 compilations stays bounded; values that do not change shapes (scales, seeds, positions, target

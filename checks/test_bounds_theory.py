@@ -1,4 +1,4 @@
-"""The bounds, the solves, the violation rule and the claim registry as formulas (THEORY.md section 4).
+"""The bounds, the solves, the violation rule and the claim registry as formulas (docs/theory.md section 4).
 
 These checks need no training: they compare each function of ``theory/`` with a hand computation
 or an independent evaluation, as Hypothesis properties, and run each check on a deliberately
@@ -56,7 +56,7 @@ def prior_form_gap(H, y, delta, gamma):
 @example(n=2, seed=0, delta=0.05, gamma=1.1)  # smallest n with a non-trivial H
 @example(n=20, seed=1, delta=1e-4, gamma=3.0)  # coarse grid, tiny delta
 # B < 1/gamma: under the first (one-sided) grid Bbar was 1 and the ratio 1/B > gamma; the
-# two-sided grid (THEORY.md section 4, revised 2026-11-27) rounds B < 1 to gamma^j, j < 0.
+# two-sided grid (docs/theory.md section 4, revised 2026-11-27) rounds B < 1 to gamma^j, j < 0.
 @example(n=2, seed=2703, delta=0.5, gamma=1.03125)
 def test_g1_reduces_to_prior_form_on_unit_diagonal(store, n, seed, delta, gamma):
     H = _unit_diag(_spd(n, seed, cond=50.0))

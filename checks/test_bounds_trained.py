@@ -1,4 +1,4 @@
-"""Trained RNNs against the bounds G1 and G2 (THEORY.md section 4; claims G1, G2, C3).
+"""Trained RNNs against the bounds G1 and G2 (docs/theory.md section 4; claims G1, G2, C3).
 
 For each generated configuration: networks from ``seeds`` initializations train in one vmapped
 call; G1 is evaluated for the minimum-norm kernel interpolant (the object it is rigorous for)
@@ -121,7 +121,7 @@ def test_wrong_bounds_are_caught_on_random_labels(store):
 
 def test_nonvacuous_cases_exist_at_these_sizes(store):
     """A check whose every case is vacuous tests nothing: at n = 800 the additive class is
-    non-vacuous for G1 (THEORY.md section 4 measured 0.15-0.94 at n = 200..800)."""
+    non-vacuous for G1 (docs/theory.md section 4 measured 0.15-0.94 at n = 200..800)."""
     case = BoundCase(L=4, d=3, m=SIZES.ms[0], n=800, n_test=SIZES.n_test, steps=SIZES.steps,
                      seeds=1, family="additive", f="sin")
     records = evaluate_bound_case(case)

@@ -1,4 +1,4 @@
-"""The paper's claims C1-C4 (THEORY.md sections 1 and 5; provenance: paper-claim).
+"""The paper's claims C1-C4 (docs/theory.md sections 1 and 5; provenance: paper-claim).
 
 C1 (no small-input condition): an exact part (the kernel is homogeneous, so for the same concept
 of the normalized tokens the complexity and G1 are identical at every input scale r) and an

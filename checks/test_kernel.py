@@ -1,4 +1,4 @@
-"""The infinite-width kernel H of W-only training (THEORY.md section 3; provenance: exact).
+"""The infinite-width kernel H of W-only training (docs/theory.md section 3; provenance: exact).
 
 Every identity is a Hypothesis property over token arrays of any scale r in [0.1, 10], with
 pinned examples for the edge regimes, and is recorded in the results store (kind "identity").
@@ -88,7 +88,7 @@ def _rel_err(A, B, d1, d2):
 
 
 def diag_formula(X) -> np.ndarray:
-    """H(x,x) = 1/2 sum_{l=1..L-1} sum_{k=1..l} ||X_k||^2, written literally (THEORY.md section 3)."""
+    """H(x,x) = 1/2 sum_{l=1..L-1} sum_{k=1..l} ||X_k||^2, written literally (docs/theory.md section 3)."""
     n, L, _ = X.shape
     out = np.zeros(n)
     for i in range(n):

@@ -1,4 +1,4 @@
-"""The paper's RNN, its training and its data (THEORY.md sections 2 and 5; issue 2).
+"""The paper's RNN, its training and its data (docs/theory.md sections 2 and 5; issue 2).
 
 Model identities run in float64 (inside ``jax.enable_x64``) so that they hold to ~1e-12; the
 training checks use the default float32 model, with tolerances derived from float32's unit
@@ -138,7 +138,7 @@ def variance_z(samples: np.ndarray, var: float) -> tuple[float, float]:
 @given(seed=seeds())
 @example(seed=0)
 def test_initialization_variances(seed):
-    # THEORY.md section 2: B ~ N(0, 1) in the lazy parametrization (the default), N(0, 1/m) in the
+    # docs/theory.md section 2: B ~ N(0, 1) in the lazy parametrization (the default), N(0, 1/m) in the
     # contrast one; W, A ~ N(0, 2/m) in both.
     keys = jax.random.split(jax.random.key(seed), INIT_KEYS)
     for par, b_var in (("lazy", 1.0), ("contrast", 1.0 / INIT_M)):

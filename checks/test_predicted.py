@@ -1,4 +1,4 @@
-"""The predicted bound P(n, L, N, l_0, m, delta) (THEORY.md section 4; claim P).
+"""The predicted bound P(n, L, N, l_0, m, delta) (docs/theory.md section 4; claim P).
 
 Fast: the stored constants are exactly the fit of the stored calibration points, every point lies
 under its fitted envelope, P's formula by hand, and P refuses configurations outside its domain.

@@ -1,7 +1,17 @@
 """Scale-out of the sweep: resume after a kill, the error-retry policy, and the Ray executor.
 
-The kill-and-resume and store checks need no Ray; the Ray checks run on a local two-CPU Ray
+The kill-and-resume and store checks need no Ray (tier ``selftest``); the Ray checks (tier
+``ray``, their own marker: a Ray instance takes minutes at load) run on a local two-CPU Ray
 instance and are skipped (with the install command) when Ray is not installed.
+
+Load: no check here has a time budget. The kill test waits for its first finished item with a
+hang guard only (it had a 90 s deadline: at load 10 the first item, JAX's import and a
+compilation, can take longer, and the test then failed with no item to resume). The Ray
+instance is started with worker-registration and health-check limits far above Ray's defaults
+(60 s; 5 missed checks), which a starved worker or raylet can exceed on 2 cores at load 10.
+The cause found for the flake: Ray runs its workers at nice 15, and at load 12 (measured) such a
+worker got ~2% of a core, so a two-item batch had used 12 s of CPU after ten minutes; the
+executor now starts a local instance with its workers at nice 0 (``test_ray_workers_are_not_niced``).
 """
 
 from __future__ import annotations
@@ -25,7 +35,6 @@ from reports._store import ResultsStore, drop_superseded_errors, make_record, re
 from reports._sweep import SweepItem, failure_records, failure_result, run_sweep
 
 pytestmark = [
-    pytest.mark.selftest,
     # Ray and the kill test start subprocesses after JAX has started its threads: fork + exec, safe
     pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning"),
 ]
@@ -37,8 +46,15 @@ def tiny(L: int = 2, seeds: int = 1, **kw) -> SweepItem:
     return SweepItem("bound", BoundCase(L=L, m=16, n=16, n_test=32, steps=10, seeds=seeds, **kw))
 
 
-def expected_records(item: SweepItem) -> int:
-    return 1 + item.spec.seeds  # one G1 record and one G2 record per seed
+def expected_records(item: SweepItem, records: list[dict]) -> int:
+    """How many records a finished bound item wrote: what each of its records says it wrote
+    (``item_records``), which must cover at least one G1 record and a G2 record per seed (the
+    -net claims of issue 10 add more per seed; counting them here would restate evaluate)."""
+    declared = {r["item_records"] for r in records if r["item_id"] == item.item_id}
+    assert len(declared) == 1, declared
+    (n,) = declared
+    assert n >= 1 + item.spec.seeds
+    return n
 
 
 def fake_records(item: SweepItem, n: int = 2) -> list[dict]:
@@ -70,6 +86,7 @@ class CannedExecutor:
 
 # ---- the store's resume policy -------------------------------------------------------------
 
+@pytest.mark.selftest
 def test_error_only_items_are_retried_on_resume(tmp_path):
     a, b = tiny(2), tiny(3)
     store = ResultsStore(tmp_path / "r.jsonl")
@@ -87,6 +104,7 @@ def test_error_only_items_are_retried_on_resume(tmp_path):
     assert run_sweep([a, b], store, executor=ex, progress=False).evaluated == 0
 
 
+@pytest.mark.selftest
 def test_partly_written_item_is_not_done(tmp_path):
     a = tiny(2)
     store = ResultsStore(tmp_path / "r.jsonl")
@@ -96,6 +114,7 @@ def test_partly_written_item_is_not_done(tmp_path):
     assert store.done_items() == {a.item_id}
 
 
+@pytest.mark.selftest
 def test_append_after_truncated_line_starts_a_fresh_line(tmp_path):
     a, b = tiny(2), tiny(3)
     store = ResultsStore(tmp_path / "r.jsonl")
@@ -108,6 +127,7 @@ def test_append_after_truncated_line_starts_a_fresh_line(tmp_path):
     assert store.done_items() == {a.item_id, b.item_id}
 
 
+@pytest.mark.selftest
 def test_batches_and_failure_results(tmp_path):
     items = [tiny(2), tiny(3), tiny(2, data_seed=1)]
     store = ResultsStore(tmp_path / "r.jsonl")
@@ -127,6 +147,7 @@ def test_batches_and_failure_results(tmp_path):
 
 # ---- make_executor -------------------------------------------------------------------------
 
+@pytest.mark.selftest
 def test_make_executor_errors(monkeypatch):
     assert isinstance(make_executor("local"), LocalExecutor)
     with pytest.raises(ValueError, match="unknown executor 'dask'"):
@@ -139,6 +160,8 @@ def test_make_executor_errors(monkeypatch):
 
 
 # ---- kill a running sweep, then resume -----------------------------------------------------
+
+HANG_GUARD_S = 1800  # stops a hung subprocess; not a time budget
 
 KILL_ITEMS = "[tiny(2, 1), tiny(3, 1), tiny(2, 2), tiny(3, 2)]"  # 4 shapes: 4 compilations
 
@@ -155,6 +178,7 @@ run_sweep({items}, ResultsStore(sys.argv[1]), progress=False)
 """
 
 
+@pytest.mark.selftest
 def test_killed_sweep_resumes_without_redoing_duplicating_or_losing(tmp_path):
     items = [tiny(2, 1), tiny(3, 1), tiny(2, 2), tiny(3, 2)]
     out = tmp_path / "results.jsonl"
@@ -164,7 +188,7 @@ def test_killed_sweep_resumes_without_redoing_duplicating_or_losing(tmp_path):
     proc = subprocess.Popen([sys.executable, str(script), str(out)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + HANG_GUARD_S
         while time.monotonic() < deadline and proc.poll() is None:
             if out.exists() and store.done_items():
                 break
@@ -190,19 +214,28 @@ def test_killed_sweep_resumes_without_redoing_duplicating_or_losing(tmp_path):
     recs = got.records
     assert {r["item_id"] for r in recs} == {it.item_id for it in items}
     per_item = Counter(r["item_id"] for r in recs)
-    assert per_item == {it.item_id: expected_records(it) for it in items}
+    assert per_item == {it.item_id: expected_records(it, recs) for it in items}
     assert len({r["case_id"] for r in recs}) == len(recs)  # no record appears twice
     assert run_sweep(items, store, progress=False).evaluated == 0
 
 
 # ---- the Ray executor ----------------------------------------------------------------------
 
+#: Ray system settings (read from RAY_<name> by the driver, GCS and raylet it starts) raised for
+#: a loaded 2-core machine; see the module docstring.
+LOAD_TOLERANT_RAY = {"RAY_worker_register_timeout_seconds": "900",
+                     "RAY_health_check_failure_threshold": "60"}
+
+
 @pytest.fixture(scope="module")
-def ray_executor():
+def ray_executor(tmp_path_factory):
     pytest.importorskip("ray", reason="Ray is not installed (pip install -e '.[ray]')")
-    ex = make_executor("ray", num_cpus=2)
-    yield ex
-    ex.close()
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in LOAD_TOLERANT_RAY.items():
+            mp.setenv(k, os.environ.get(k, v))
+        ex = make_executor("ray", num_cpus=2)
+        yield ex
+        ex.close()
 
 
 def _close(a, b) -> bool:
@@ -213,6 +246,7 @@ def _close(a, b) -> bool:
     return a == b
 
 
+@pytest.mark.ray
 def test_ray_matches_local(tmp_path, ray_executor):
     items = [tiny(2), tiny(3), tiny(2, data_seed=1)]
     local, remote = ResultsStore(tmp_path / "local.jsonl"), ResultsStore(tmp_path / "ray.jsonl")
@@ -221,7 +255,8 @@ def test_ray_matches_local(tmp_path, ray_executor):
     assert res.errors == 0 and res.evaluated == 3
     a = {r["case_id"]: r for r in local.read().records}
     b = {r["case_id"]: r for r in remote.read().records}
-    assert len(a) == len(local.read().records) == 6 and a.keys() == b.keys()
+    # every record once (no case_id collides), at least a G1 and a G2 record per item, the same ids
+    assert len(a) == len(local.read().records) >= 2 * len(items) and a.keys() == b.keys()
     for cid, r in a.items():
         s = b[cid]
         assert (r["claim"], r["verdict"], r["item_id"]) == (s["claim"], s["verdict"], s["item_id"])
@@ -229,6 +264,7 @@ def test_ray_matches_local(tmp_path, ray_executor):
         assert _close(r["bound"], s["bound"]), (r["bound"], s["bound"])
 
 
+@pytest.mark.ray
 def test_ray_worker_crash_is_retried(tmp_path, ray_executor):
     marker = tmp_path / "crashed"
     marker.mkdir()
@@ -247,6 +283,7 @@ def test_ray_worker_crash_is_retried(tmp_path, ray_executor):
     assert sorted(p.name for p in marker.iterdir()) == sorted(it.item_id for it in items)
 
 
+@pytest.mark.ray
 def test_ray_worker_crash_past_retries_is_recorded_and_retried_on_resume(tmp_path, ray_executor):
     from reports._ray import RayExecutor
 
@@ -266,6 +303,21 @@ def test_ray_worker_crash_past_retries_is_recorded_and_retried_on_resume(tmp_pat
     assert store.done_items() == set()  # so a resumed sweep retries them
 
 
+@pytest.mark.ray
+def test_ray_workers_are_not_niced(ray_executor):
+    """Ray's default worker niceness 15 starved the workers under load (the Ray tests' flake at
+    load 10): a local instance started by RayExecutor runs them at the driver's priority."""
+    if os.environ.get("RAY_worker_niceness") not in (None, "0"):
+        pytest.skip("worker niceness set explicitly in the environment")
+
+    def niceness(_):
+        return os.nice(0)
+
+    got = dict(ray_executor.map_unordered(niceness, [0, 1]))
+    assert got == {0: os.nice(0), 1: os.nice(0)}
+
+
+@pytest.mark.ray
 def test_ray_executor_options(ray_executor):
     with pytest.raises(ValueError, match="unknown ray executor option"):
         make_executor("ray", num_cpu=2)

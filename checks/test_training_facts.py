@@ -1,4 +1,4 @@
-"""GD training facts (THEORY.md section 4; claim T-gd): exact for the linearized model, and the
+"""GD training facts (docs/theory.md section 4; claim T-gd): exact for the linearized model, and the
 kernel regime of the real network as a one-sided law with a level.
 
 For each width m (64, 256, 1024: 16x) and 3 seeds, GD with eta = 1/lambda_max(K_m) on

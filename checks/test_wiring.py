@@ -71,7 +71,7 @@ def _data(case):
 
 
 def _by_hand(B, trace, n, delta, train_loss):
-    """THEORY.md section 4's G1/G2 right-hand side, written out (two-sided grid)."""
+    """docs/theory.md section 4's G1/G2 right-hand side, written out (two-sided grid)."""
     j = math.ceil(math.log(B) / math.log(GAMMA)) if B > 0 else 0
     while GAMMA**j < B:
         j += 1

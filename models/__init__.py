@@ -1,6 +1,6 @@
 """The paper's RNN in JAX: model, initialization, training, empirical NTK, data and targets.
 
-See THEORY.md sections 2 (model, training), 3 (kernel) and 5 (concept classes).
+See docs/theory.md sections 2 (model, training), 3 (kernel) and 5 (concept classes).
 """
 
 from ._data import (

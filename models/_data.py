@@ -1,4 +1,4 @@
-"""Inputs and target concept classes (THEORY.md section 5). Everything is seeded.
+"""Inputs and target concept classes (docs/theory.md section 5). Everything is seeded.
 
 Tokens: X_l in R^d with ||X_l|| about r (``scale``), r from 0.1 to 10 and beyond: the
 paper's claim C1 is precisely that r need not be small.
@@ -86,7 +86,7 @@ def _register(cls, data_fields):
 
 @dataclass(frozen=True)
 class AdditiveTarget:
-    """y = sum_{l in positions} a_l f(beta_l^T X_l / input_scale)   (THEORY.md section 5).
+    """y = sum_{l in positions} a_l f(beta_l^T X_l / input_scale)   (docs/theory.md section 5).
 
     Paper symbols: beta_l = ``betas[i]`` (unit vectors drawn from ``seed``), a_l = ``coeffs[i]``,
     f = ``f`` (with ``degree`` k when f = 'poly'). ``positions`` defaults to all of 1..L.

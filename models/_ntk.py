@@ -1,7 +1,7 @@
 """Empirical neural tangent kernel for W-only training, and the linearized predictor.
 
-    K_m(x, x') = < grad_W f(W0; x), grad_W f(W0; x') >_F          (THEORY.md section 3)
-    f_lin(x)   = u(W0; x) + < grad_W f(W0; x), W - W0 >_F          (THEORY.md section 4, G2)
+    K_m(x, x') = < grad_W f(W0; x), grad_W f(W0; x') >_F          (docs/theory.md section 3)
+    f_lin(x)   = u(W0; x) + < grad_W f(W0; x), W - W0 >_F          (docs/theory.md section 4, G2)
 
 with u(W0; x) = 0 for the centred predictor (lazy parametrization) and f(W0; x) otherwise.
 Centring subtracts a constant of W, so K_m is the same for both predictors; in the lazy

@@ -19,13 +19,13 @@ Tokenisation (``Tokenisation``), applied to each series of shape (channels c, le
    RNN's output h_L through the fewest recurrent steps, are kept.
 4. Tokens are divided by sqrt(d), so that under 'series' normalisation the mean squared token
    norm is 1 (the synthetic tasks' scale r = 1). The kernel's complexity C_n is invariant under
-   this scaling (THEORY.md section 3, homogeneity); the trained network is not, which is why it is
+   this scaling (docs/theory.md section 3, homogeneity); the trained network is not, which is why it is
    fixed here.
 
 Ragged series (JapaneseVowels: 7 to 29 steps) are tokenised one by one and then padded with zero
 tokens at the *front* to the longest token length of both splits (``ragged='pad-front'``). For
 this model that padding is exact: h_0 = 0 and relu(W 0 + A 0) = 0, so leading zero tokens leave
-every h_l, f(W; x) and its W-gradient unchanged, and in the kernel's recursion (THEORY.md
+every h_l, f(W; x) and its W-gradient unchanged, and in the kernel's recursion (docs/theory.md
 section 3, ``theory._kernel``) a zero token with s_0 = 0 gives c_l = 0, k0 = k1 = 0, hence
 (s, T) = (0, 0) again: H(x, x') is exactly that of the unpadded pair (checked in
 ``checks/test_real_data.py``). ``ragged='error'`` refuses ragged data instead.

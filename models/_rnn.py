@@ -1,4 +1,4 @@
-"""The paper's recurrent network (THEORY.md section 2).
+"""The paper's recurrent network (docs/theory.md section 2).
 
     h_0 = 0,  g_l = W h_{l-1} + A X_l,  h_l = relu(g_l)  (l = 1..L),  f(W; x) = B . h_L
 
@@ -7,7 +7,7 @@ B (m,) = ``params.B``, X_l = ``x[l-1]``, width m = ``RNNConfig.m``.
 Only W is trained; A and B stay at their initial values (the training code differentiates
 with respect to W only).
 
-Parametrizations (THEORY.md section 2, revised 2026-11-27), selected by name:
+Parametrizations (docs/theory.md section 2, revised 2026-11-27), selected by name:
 
 - ``"lazy"`` (the default everywhere): W_ij, A_ij ~ N(0, 2/m), B_j ~ N(0, 1), and the predictor is
   the centred network u(W; x) = f(W; x) - f(W0; x). The empirical NTK is then ~ m H and W moves
@@ -39,11 +39,11 @@ class Params(NamedTuple):
 
 @dataclass(frozen=True)
 class Parametrization:
-    """How the output weights are drawn and whether the predictor is centred (THEORY.md section 2).
+    """How the output weights are drawn and whether the predictor is centred (docs/theory.md section 2).
 
     ``b_var_times_m``: Var(B_j) * m as a function of m (m for B ~ N(0, 1); 1 for N(0, 1/m)).
     ``centred``: the predictor is u(W; x) = f(W; x) - f(W0; x) (True) or f(W; x) (False).
-    ``lazy``: whether THEORY.md declares training in the kernel regime for it (the training-facts
+    ``lazy``: whether docs/theory.md declares training in the kernel regime for it (the training-facts
     law must hold for a lazy parametrization and fail for the contrast one).
     """
 
@@ -78,7 +78,7 @@ def get_parametrization(name: str) -> Parametrization:
 
 @dataclass(frozen=True)
 class RNNConfig:
-    """Architecture of THEORY.md section 2: token dimension ``d``, width ``m``, and the
+    """Architecture of docs/theory.md section 2: token dimension ``d``, width ``m``, and the
     ``parametrization`` ("lazy" default, or "contrast"; see the module docstring).
 
     ``dtype`` is float32 by default (training speed); float64 is available for

@@ -1,11 +1,11 @@
-"""Training of W only: the paper's online SGD and full-batch GD (THEORY.md sections 2 and 4).
+"""Training of W only: the paper's online SGD and full-batch GD (docs/theory.md sections 2 and 4).
 
-Objectives (sum, not mean, so that THEORY.md section 4's GD facts hold verbatim:
+Objectives (sum, not mean, so that docs/theory.md section 4's GD facts hold verbatim:
 with eta <= 1/lambda_max(K_m) the linearized residual contracts by (1 - eta lambda_min)):
 - squared:  Phi(W) = 1/2 sum_i (u(W; x_i) - y_i)^2
 - logistic: Phi(W) = sum_i log(1 + exp(-y_i u(W; x_i)))   (labels +-1)
 with the predictor u(W; x) = f(W; x) - f(W0; x) when ``TrainConfig.centred`` (the lazy
-parametrization's default, THEORY.md section 2) and u = f otherwise (the contrast one).
+parametrization's default, docs/theory.md section 2) and u = f otherwise (the contrast one).
 SGD draws one fresh sample (x_t, y_t) from the task at every step and applies
 W_t = W_{t-1} - eta grad_W loss(u(W_{t-1}; x_t), y_t) (the paper's Algorithm 1).
 
@@ -253,7 +253,7 @@ def train_seeds(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_t
 def sgd_samples(task, key: jax.Array, steps: int, dtype=jnp.float32):
     """The exact (X, y) stream that ``train(..., method='sgd', key=key)`` consumed, (steps, L, d).
 
-    SGD's sample is the set of examples it saw; G2 is evaluated on it (THEORY.md section 4).
+    SGD's sample is the set of examples it saw; G2 is evaluated on it (docs/theory.md section 4).
     """
     steps = check_int("steps", steps, low=1)
     _, key = jax.random.split(key)

@@ -96,7 +96,7 @@ def check_targets(name: str, y, n: int | None = None) -> np.ndarray:
 
 
 def check_positions(positions: Sequence[int], L: int, name: str = "positions") -> tuple[int, ...]:
-    """Positions l_1 < ... < l_N, 1-based as in THEORY.md section 5, inside [1, L]."""
+    """Positions l_1 < ... < l_N, 1-based as in docs/theory.md section 5, inside [1, L]."""
     pos = tuple(check_int(f"{name}[{i}]", p) for i, p in enumerate(positions))
     if len(pos) < 1:
         raise ValueError(f"{name} must name at least one position (N >= 1)")

@@ -2,7 +2,7 @@
 
 A record of kind "bound" stores a bound's terms (B, grid index, trace, n, delta, train loss, the
 gap of a -net bound) and a verdict. This module recomputes, with the ``theory`` functions that
-define them (THEORY.md section 4), every derived field from the primitive ones:
+define them (docs/theory.md section 4), every derived field from the primitive ones:
 
     j        = grid_index(B, gamma)                     (B > 0; B = 0 keeps the stored j <= 0)
     B_grid   = gamma^j

@@ -1,8 +1,8 @@
-"""The calibration grid of the predicted bound P (THEORY.md section 4, "Predicted bound").
+"""The calibration grid of the predicted bound P (docs/theory.md section 4, "Predicted bound").
 
 ``python -m reports calibrate [--out theory/calibration.json]`` measures, on a fixed grid:
 
-- complexity points C_n (THEORY.md section 4) of the class targets the claims speak about:
+- complexity points C_n (docs/theory.md section 4) of the class targets the claims speak about:
   additive sin targets over all positions (C2) and N-variable sin targets with N <= 3 positions
   ending at L (C4), at L in {2, 4, 8} and nested n in {200, 400, 800, 1600}, two target seeds;
 - gap points: the mean min(1, |u_T - f_ker|) of G1-net for networks trained by GD in the lazy

@@ -1,8 +1,12 @@
 """The command line: ``rnn-gen-checks`` / ``python -m reports`` (run, render, compare, baseline, case).
 
 Exit codes: 0 success; 1 a claim was violated (run, case) or regressed (compare); 2 bad
-arguments, a missing or unreadable store or baseline, or an empty run. Expected failures print
-one clear message on stderr, never a traceback.
+arguments, a missing or unreadable store or baseline, a busy or unwritable output folder, a
+store of another profile, a case too large for the machine, or an empty run; 130 interrupted.
+Expected failures print one clear message on stderr, never a traceback.
+
+Building the parser imports nothing heavy (no JAX), so ``--help`` answers at once; JAX is
+imported by the subcommands that compute.
 """
 
 from __future__ import annotations
@@ -15,10 +19,40 @@ import time
 from pathlib import Path
 
 USAGE_ERROR = 2
+INTERRUPTED = 130
+
+#: Set by the SIGINT handler ``entry`` installs. Python runs signal handlers between bytecodes,
+#: and one that lands inside a garbage-collector callback (JAX registers one) has its
+#: KeyboardInterrupt swallowed ("Exception ignored in _xla_gc_callback", seen in 1 of 7 tries):
+#: the flag makes the next check honour the interrupt anyway.
+_interrupted = False
+
+#: The sweep grids' names (``_grid.PROFILES``, which imports JAX, and 'real', the real-data
+#: sweep of reports/_real.py; a test keeps them equal).
+RUN_PROFILES = ("default", "quality", "real", "thorough", "tiny")
 
 
 class CLIError(Exception):
     """An expected failure: printed as one message, exit code 2."""
+
+
+def _on_sigint(signum, frame):
+    global _interrupted
+    _interrupted = True
+    import gc
+
+    callbacks = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    f = frame
+    while f is not None:  # inside a gc callback the exception would be swallowed, with a traceback
+        if f.f_code in callbacks:
+            return  # the flag is honoured at the next check instead
+        f = f.f_back
+    raise KeyboardInterrupt
+
+
+def interrupted() -> bool:
+    """True once a SIGINT arrived (even one whose KeyboardInterrupt was swallowed)."""
+    return _interrupted
 
 
 def _err(msg: str) -> None:
@@ -30,14 +64,15 @@ def _read_store(path: str):
 
     try:
         contents = read_records(path)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, IsADirectoryError) as e:
         raise CLIError(str(e)) from None
     except OSError as e:
         raise CLIError(f"cannot read results store {path!r}: {e.strerror or e}") from None
     if contents.corrupt:
         lines = ", ".join(str(ln) for ln, _ in contents.corrupt[:20])
         more = "" if len(contents.corrupt) <= 20 else f" and {len(contents.corrupt) - 20} more"
-        print(f"warning: {len(contents.corrupt)} corrupt line(s) in {path} skipped (line {lines}{more})",
+        print(f"warning: {len(contents.corrupt)} corrupt line(s) in {path} skipped (line {lines}{more}); "
+              "resuming the run that wrote it rewrites the store without them",
               file=sys.stderr)
     if not contents.records:
         raise CLIError(f"results store {path!r} holds no valid records")
@@ -115,13 +150,55 @@ def _executor(name: str, address: str | None):
         raise CLIError(f"cannot start executor {name!r}: {e}") from None
 
 
+def _prepare_out(out: Path) -> None:
+    """Refuse an --out that cannot hold a store, before any work: a file, or not writable."""
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"--out {str(out)!r} is a file, not a folder: give a folder for "
+                       "results.jsonl and report/")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise CLIError(f"--out {str(out)!r} is not writable ({e.strerror or e}): choose a folder "
+                       "on a writable filesystem") from None
+
+
+def _infer_profiles(records: list[dict]) -> set[str]:
+    """Run profiles of a store's records: their stamps, else (stores written before stamps)
+    the grids whose item ids they carry."""
+    from ._store import store_profiles
+
+    stamped = store_profiles(records)
+    if stamped:
+        return stamped
+    from ._grid import default_items
+
+    ids = {r.get("item_id") for r in records if r.get("item_id")}
+    return {f"run:{p}" for p in RUN_PROFILES
+            if p != "real" and ids & {it.item_id for it in default_items(p)}}
+
+
 def cmd_run(a) -> int:
+    from ._store import StoreBusyError, StoreLock
+
+    out = Path(a.out)
+    _prepare_out(out)
+    try:
+        with StoreLock(out):
+            return _run_locked(a, out)
+    except StoreBusyError as e:
+        raise CLIError(str(e)) from None
+
+
+def _run_locked(a, out: Path) -> int:
+    from ._case_validation import ResourceError, check_resources
     from ._grid import default_items
     from ._store import ResultsStore
     from ._sweep import run_sweep
 
-    _jax_cache()
-    out = Path(a.out)
+    profile = f"run:{a.profile}"
     store_path = out / "results.jsonl"
     if store_path.exists() and not a.resume:
         stamp = _dt.datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -135,21 +212,42 @@ def cmd_run(a) -> int:
         if not ok:
             raise CLIError(why)
     items = default_items(a.profile)
-    store = ResultsStore(store_path)
+    store = ResultsStore(store_path, stamp={"profile": profile})
     if store_path.exists():
         try:
-            store.read()
+            old = store.read()
         except OSError as e:
             raise CLIError(f"cannot read results store {str(store_path)!r}: {e}") from None
+        other = _infer_profiles(old.records) - {profile}
+        if other:
+            raise CLIError(
+                f"{str(store_path)!r} holds records of profile {', '.join(sorted(other))}, this run is "
+                f"{profile}: refusing to mix profiles in one store; use another --out (e.g. "
+                f"{str(out)}-{a.profile}) or --no-resume to move the old store aside")
+        if old.corrupt:  # a run cut short mid-write: rewrite the store without its torn line(s)
+            dropped = store.rewrite_clean()
+            print(f"resume: removed {len(dropped)} corrupt line(s) (line {', '.join(map(str, dropped))}: "
+                  f"a write cut short) from {store_path}, rewritten atomically", file=sys.stderr)
+    bound_cases = [it.spec for it in items if it.kind == "bound"]
+    try:
+        est = (check_resources(bound_cases, force=a.force, what=f"profile {a.profile!r}'s largest case")
+               if bound_cases else None)
+    except ResourceError as e:
+        raise CLIError(str(e)) from None
+    _jax_cache()
     executor = _executor(a.executor, a.address)
-    print(f"profile {a.profile!r}: {len(items)} items -> {store_path}", file=sys.stderr)
+    print(f"profile {a.profile!r}: {len(items)} items -> {store_path}"
+          + (f" (largest bound case: {est.text()})" if est else ""), file=sys.stderr)
     t0 = time.perf_counter()
     try:
-        res = run_sweep(items, store, executor=executor, resume=a.resume, progress=not a.quiet)
+        if interrupted():
+            raise KeyboardInterrupt
+        res = run_sweep(items, store, executor=executor, resume=a.resume, progress=not a.quiet,
+                        stop=interrupted)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished items are in {store_path}; rerun the same command to resume",
               file=sys.stderr)
-        return 130
+        return INTERRUPTED
     finally:
         executor.close()
     dt = time.perf_counter() - t0
@@ -175,7 +273,20 @@ def cmd_compare(a) -> int:
         baseline = load_baseline(path)
     except (FileNotFoundError, ValueError) as e:
         raise CLIError(str(e)) from None
+    from ._store import store_profiles
+
+    want = baseline.get("profile")
+    have = store_profiles(contents.records)
+    if want and have and have != {want}:
+        raise CLIError(
+            f"{a.store!r} holds records of profile {', '.join(sorted(have))}, the baseline {str(path)!r} "
+            f"was made from profile {want!r}: their claim rows differ by grid, not by regression, so "
+            f"they are not compared; compare a store of profile {want!r}, or make a baseline of this "
+            f"store's profile (python -m reports baseline STORE -o FILE)")
     current = _interpret(a.store, summarize_for_baseline, contents.records)
+    if not have:
+        print(f"note: {a.store} has no profile stamp (written before stamps): assuming it matches the "
+              f"baseline's profile {want!r}")
     res = compare(current, baseline, slack_rel=a.tolerance, nonvacuous_abs=a.nonvacuous_tolerance)
     print(f"comparing {a.store} with the baseline {path} (profile {baseline.get('profile')!r})")
     print(res.text(a.store))
@@ -186,9 +297,14 @@ def cmd_baseline(a) -> int:
     import json
 
     from ._compare import make_baseline
+    from ._store import store_profiles
 
     contents = _read_store(a.store)
-    data = _interpret(a.store, make_baseline, contents.records, profile=a.profile,
+    stamped = store_profiles(contents.records)
+    if len(stamped) > 1:
+        raise CLIError(f"{a.store!r} mixes profiles {sorted(stamped)}: a baseline needs one")
+    profile = a.profile or (stamped.pop() if stamped else "ci")
+    data = _interpret(a.store, make_baseline, contents.records, profile=profile,
                       source=Path(a.store).name)
     out = Path(a.output)
     try:
@@ -203,6 +319,7 @@ def cmd_baseline(a) -> int:
 def cmd_case(a) -> int:
     from tabulate import tabulate
 
+    from ._case_validation import ResourceError, check_resources
     from ._evaluate import BoundCase, evaluate_bound_case
     from ._render import fmt
 
@@ -210,22 +327,77 @@ def cmd_case(a) -> int:
         case = BoundCase.from_json(a.json)
     except (ValueError, TypeError) as e:
         raise CLIError(f"bad --json case: {e}") from None
+    try:
+        est = check_resources([case], force=a.force)
+    except ResourceError as e:
+        raise CLIError(str(e)) from None
+    print(f"case: estimated {est.text()}", file=sys.stderr)
     _jax_cache()
-    records = evaluate_bound_case(case)
+    with _elapsed_bar(est.seconds, "case"):
+        records = evaluate_bound_case(case)
     rows = []
     for r in records:
         b, m = r["bound"], r["metrics"]
         rows.append([r["claim"], r["config"].get("seed_index", "-"), r["verdict"],
                      fmt(b.get("value"), 4), fmt(b.get("train_loss"), 4), fmt(b.get("main_term"), 4),
                      fmt(b.get("confidence_term"), 4), fmt(b.get("B")), fmt(m.get("test_risk"), 4),
-                     f"[{fmt(m.get('test_lcb'), 4)}, {fmt(m.get('test_ucb'), 4)}]", fmt(m.get("gap_max"))])
+                     _interval(m.get("test_lcb"), m.get("test_ucb")), fmt(m.get("gap_max"))])
     print(f"case: {case.to_json()}")
     print(tabulate(rows, headers=["claim", "seed", "verdict", "bound", "train", "main", "confidence", "B",
                                   "test risk", "Hoeffding CI", "gap max"], disable_numparse=True))
     notes = {r["note"] for r in records if r.get("note")}
     for n in sorted(notes):
         print(f"note: {n}")
+    if any(_negative(r["metrics"].get("test_lcb")) for r in records):
+        print("note: 0* = a Hoeffding lower end below 0 (mean - margin), shown as 0 since a risk is >= 0; "
+              "the record and the verdict keep the unclipped value")
     return 1 if any(r["verdict"] == "violation" for r in records) else 0
+
+
+def _negative(x) -> bool:
+    try:
+        return float(x) < 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _interval(lcb, ucb) -> str:
+    """A Hoeffding interval for display: a risk is >= 0, so a negative lower end shows as 0."""
+    from ._render import fmt_interval
+
+    return fmt_interval(lcb, ucb)
+
+
+class _elapsed_bar:
+    """A progress bar of elapsed time against the case's estimated duration (on a terminal only;
+    ``evaluate_bound_case`` is one jitted pipeline with no step hooks, so time is what we have)."""
+
+    def __init__(self, total_s: float, desc: str):
+        self.total, self.desc = max(1.0, float(total_s)), desc
+
+    def __enter__(self):
+        import threading
+
+        from tqdm.auto import tqdm
+
+        self._stop = threading.Event()
+        self._bar = tqdm(total=round(self.total), desc=f"{self.desc} (elapsed / estimated s)",
+                         unit="s", disable=None, leave=False)
+        t0 = time.monotonic()
+
+        def tick():
+            while not self._stop.wait(0.5):
+                self._bar.n = min(round(time.monotonic() - t0), max(self._bar.total - 1, 0))
+                self._bar.refresh()
+
+        self._thread = threading.Thread(target=tick, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self._bar.close()
 
 
 def _jax_cache() -> None:
@@ -258,8 +430,6 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._grid import PROFILES
-
     p = _Parser(prog="rnn-gen-checks", description=(
         "Theorem checks for the learning theory of RNNs (Wang et al. 2021): run the default sweep, "
         "render a results store, compare it with the committed baseline."))
@@ -267,9 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report")
-    r.add_argument("--profile", choices=[*sorted(PROFILES), "real"], default="default",
-                   help="grid size: tiny (< 1 min), default (~10 min on 2 CPU cores), thorough; "
-                        "real: UCR/UEA datasets (needs the 'data' extra)")
+    r.add_argument("--profile", choices=RUN_PROFILES, default="default",
+                   help="grid size: tiny (about a minute), default (~15-20 min on 2 CPU cores), "
+                        "thorough; quality: default plus n and m sweeps; real: UCR/UEA datasets "
+                        "(needs the 'data' extra)")
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "
@@ -278,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--address", default=None, help="ray cluster address (with --executor ray)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--force", action="store_true",
+                   help="run even when a case's memory estimate exceeds the machine's (also "
+                        "RNN_CHECKS_FORCE=1)")
     r.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("render", help="write report.md, report.json and plots from a results store")
@@ -300,11 +474,15 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("baseline", help="write the baseline JSON from a results store")
     b.add_argument("store", help="results store (JSONL)")
     b.add_argument("-o", "--output", required=True, help="where to write (e.g. reports/baseline.json)")
-    b.add_argument("--profile", default="ci", help="the profile the store was made with (recorded)")
+    b.add_argument("--profile", default=None,
+                   help="the profile the store was made with (recorded; default: the store's stamp, "
+                        "else 'ci')")
     b.set_defaults(fn=cmd_baseline)
 
     k = sub.add_parser("case", help="evaluate one bound case (the reproduction command of a violation)")
     k.add_argument("--json", required=True, help="BoundCase fields as a JSON object")
+    k.add_argument("--force", action="store_true",
+                   help="run even when the memory estimate exceeds the machine's (also RNN_CHECKS_FORCE=1)")
     k.set_defaults(fn=cmd_case)
 
     cal = sub.add_parser("calibrate", help="measure the predicted bound P's calibration grid and "
@@ -334,16 +512,46 @@ def cmd_calibrate(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.fn(args)
+        rc = args.fn(args)
+        if interrupted() and rc != INTERRUPTED:  # an interrupt swallowed on the way
+            raise KeyboardInterrupt
+        return rc
     except CLIError as e:
         _err(str(e))
         return USAGE_ERROR
     except KeyboardInterrupt:
         _err("interrupted")
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         return 0
 
 
+def entry(argv: list[str] | None = None) -> None:
+    """The process entry point (console script and ``python -m reports``): ``main``, then exit.
+
+    After an interrupt the process leaves with ``os._exit``: XLA's thread pools may still be
+    running (an interrupted compilation or dispatch), and the interpreter's teardown under them
+    segfaulted in 3 of 7 tries (rc 139). Every finished record is already fsync'ed by the store
+    and the lock is the kernel's to release, so skipping the teardown loses nothing.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored
+        signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        rc = main(argv)
+    except KeyboardInterrupt:  # a second Ctrl-C inside the handling of the first
+        rc = INTERRUPTED
+    if rc == INTERRUPTED:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a third one must not interrupt the exit
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(INTERRUPTED)
+    sys.exit(rc)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

@@ -2,7 +2,7 @@
 
 The baseline (reports/baseline.json) is small, human-readable JSON: for each claim summary row
 (keyed by ``_summary``'s ``key``: 'G1', 'C2 fit', 'C4-l0 fit (l0=1, anchor=start)', ...) its
-verdict, violation count, non-vacuous fraction and slack median (bound / test risk, THEORY.md
+verdict, violation count, non-vacuous fraction and slack median (bound / test risk, docs/theory.md
 section 4), or its fitted exponent (section 5). ``compare`` fails when
 
 - a claim that held / was supported in the baseline is now violated, not supported, untested

@@ -2,7 +2,7 @@
 
 Each function evaluates one configuration (trained networks against bounds, or complexity
 against a declared law) and returns plain records for the results store (``_store.py``).
-Assertions live in ``checks/``; verdicts here follow THEORY.md section 4's violation rule and
+Assertions live in ``checks/``; verdicts here follow docs/theory.md section 4's violation rule and
 section 5's fitting protocol, reading every claim from ``theory.REGISTRY``.
 """
 
@@ -22,6 +22,7 @@ import numpy as np
 import models as M
 import theory as T
 
+from ._case_validation import check_bound_case
 from ._store import make_record
 
 FAMILIES = ("additive", "n-variable", "parity", "random-labels")
@@ -29,13 +30,13 @@ FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 
 @dataclass(frozen=True)
 class BoundCase:
-    """One configuration for the bound checks (G1, G2, G1-net, G2-net; THEORY.md section 4).
+    """One configuration for the bound checks (G1, G2, G1-net, G2-net; docs/theory.md section 4).
 
     Paper symbols: L, N = len(positions), l_0 = spread, m, n, delta; r = ``scale`` (token norm).
     ``seeds`` networks are trained from independent initializations in one vmapped call, in the
     ``parametrization`` "lazy" (default: B ~ N(0, 1), centred predictor) or "contrast" (B ~ N(0, 1/m),
     uncentred; the negative control of the kernel regime). ``lr_frac`` = c sets the step:
-    GD eta = c / lambda_max(K_m) (THEORY.md section 4's stability condition at c <= 1); online SGD
+    GD eta = c / lambda_max(K_m) (docs/theory.md section 4's stability condition at c <= 1); online SGD
     eta = c / (c(m) max_t H(x_t, x_t)) with c(m) the parametrization's kernel scale (m when lazy).
     The gap terms of G1-net / G2-net are estimated on ``n_gap`` fresh unlabelled inputs (default:
     n_test) at level ``delta_gap``.
@@ -65,6 +66,7 @@ class BoundCase:
     delta_gap: float = 0.01
 
     def __post_init__(self):
+        check_bound_case(self)  # every field's type and range, one line naming the field
         M.check_int("L", self.L, low=1)
         M.check_int("d", self.d, low=1)
         M.check_int("m", self.m, low=1)
@@ -141,16 +143,14 @@ class BoundCase:
         if unknown:
             raise ValueError(f"unknown BoundCase field(s) {sorted(unknown)}; "
                              f"allowed: {sorted(cls.__dataclass_fields__)}")
-        if raw.get("positions") is not None:
-            raw["positions"] = tuple(raw["positions"])
-        return cls(**raw)
+        return cls(**raw)  # __post_init__ checks every field (positions from a JSON list included)
 
     def repro(self) -> str:
         return f"python -m reports case --json '{self.to_json()}'"
 
 
 def _clipped(u, y) -> np.ndarray:
-    """The evaluation loss min(1, |u - y|) of THEORY.md section 2, in float64."""
+    """The evaluation loss min(1, |u - y|) of docs/theory.md section 2, in float64."""
     return np.minimum(1.0, np.abs(np.asarray(u, np.float64) - np.asarray(y, np.float64)))
 
 
@@ -192,7 +192,7 @@ def _mutated(bound: T.BoundResult, mutant) -> T.BoundResult:
 
 def _kernel_reference(case: BoundCase, H, y, H_cross, lr: float, kscale: float):
     """f_ker of G1-net: the kernel-GD predictor at the network's step count and effective step
-    eta' = eta c(m) (GD), or kernel online SGD over the same stream (SGD) (THEORY.md section 4)."""
+    eta' = eta c(m) (GD), or kernel online SGD over the same stream (SGD) (docs/theory.md section 4)."""
     eta_eff = lr * kscale
     if case.method == "gd":
         return T.kernel_gd_predictor(H, y, eta_eff, case.steps, H_cross)
@@ -222,7 +222,7 @@ def on_calibration_grid(case: BoundCase) -> bool:
 
 def predicted_record(case: BoundCase, seed_cfg: dict, risk_net: dict, *, mutant=None) -> dict | None:
     """The "P" record of one trained network: P(n, L, N, l_0, m, delta) of the case against the
-    network's test risk (THEORY.md section 4), or None when P has no calibration or the case is
+    network's test risk (docs/theory.md section 4), or None when P has no calibration or the case is
     outside its domain (P refuses to extrapolate)."""
     P = _predicted_bound()
     if P is None or case.family not in P.complexity or case.scale != case.input_scale:
@@ -252,7 +252,7 @@ def predicted_record(case: BoundCase, seed_cfg: dict, risk_net: dict, *, mutant=
 
 def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: bool = True,
                         p_mutant=None) -> list[dict]:
-    """Train ``case.seeds`` networks and evaluate every bound of THEORY.md section 4 on them.
+    """Train ``case.seeds`` networks and evaluate every bound of docs/theory.md section 4 on them.
 
     Records (kind "bound"), each with its BoundResult terms under ``bound`` and the risk of the
     predictor it is rigorous for under ``metrics`` (test risk with its Hoeffding interval):
@@ -403,7 +403,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
             metrics={**risk_lin, **diag, "predictor": "f_lin",
                      "ratio": risk_lin["test_risk"] / g2m.value if g2m.value > 0 else None},
             timings=timings, repro=repro))
-        # The network itself: G2-net from f_lin, G1-net from f_ker (THEORY.md section 4).
+        # The network itself: G2-net from f_lin, G1-net from f_ker (docs/theory.md section 4).
         nets = []
         if applicable:
             nets.append(("G1-net", T.net_bound(g1_ker, _clipped(net[sl_gap], ker.test_pred[case.n_test:]),
@@ -430,7 +430,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
 
 @dataclass(frozen=True)
 class ScalingDesign:
-    """A grid for a paper-claim scaling check (THEORY.md section 5).
+    """A grid for a paper-claim scaling check (docs/theory.md section 5).
 
     claim 'C2': additive targets over all positions; 'C4-N': N-variable with N fixed, positions
     spread evenly over the last ``window`` tokens ending at l_N = L (so l_0 grows with L unless
@@ -626,7 +626,7 @@ class MCDesign:
 
 def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict]:
     """Relative Frobenius error ||K_m / c(m) - H|| / ||H|| per width and seed, and the fitted rate
-    (THEORY.md section 3; c(m) = ``Parametrization.kernel_scale``)."""
+    (docs/theory.md section 3; c(m) = ``Parametrization.kernel_scale``)."""
     tok = M.TokenDistribution(design.L, design.d, design.scale)
     X = tok.sample(jax.random.key(design.data_seed), design.n)
     H = T.ntk_gram(np.asarray(X, np.float64), k0_fn=k0_fn)
@@ -656,13 +656,13 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
 
 @dataclass(frozen=True)
 class TrainingFactsDesign:
-    """GD runs at several widths for THEORY.md section 4's training facts.
+    """GD runs at several widths for docs/theory.md section 4's training facts.
 
     Per width m and seed: GD with eta = lr_frac / lambda_max(K_m) for ``steps`` steps on the sum
     loss; measured on ``n_test`` fresh inputs the relative linearization gap
     ||u_T - f_lin|| / ||f_lin|| and, on the training sample, the relative NTK drift
     ||K_T - K_0||_F / ||K_0||_F. The registry's T-gd laws ('gap', 'drift': one-sided slope with a
-    level) are fitted to their means over seeds. Defaults follow the measurement in THEORY.md
+    level) are fitted to their means over seeds. Defaults follow the measurement in docs/theory.md
     (n = 32, L = 5, d = 4, sin target) with widths 64..1024 (16x, the law's minimum span).
     """
 

@@ -2,7 +2,7 @@
 
 Each profile is a list of ``SweepItem``s covering every claim the report speaks about:
 
-- bound cases (G1, G2; THEORY.md section 4) across lengths L, input scales r and the target
+- bound cases (G1, G2; docs/theory.md section 4) across lengths L, input scales r and the target
   families of section 5: additive (C1/C2), N-variable (C3/C4) and parity (the negative control).
   C1 is about r not being small, so the target is built with ``input_scale = scale``: the same
   function of the normalized tokens at every r, which isolates the effect of the input scale;
@@ -71,7 +71,7 @@ PROFILES: dict[str, GridProfile] = {
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
-    # non-vacuous for smooth targets (THEORY.md section 4's measurement), so the bound checks
+    # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
     # test something.
     "default": GridProfile(
         bound=dict(d=5, m=256, n=400, n_test=1000, steps=150, seeds=2),
@@ -128,7 +128,7 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
                 for ds in p.data_seeds:
                     items.append(BoundCase(L=L, scale=r, input_scale=r, family=fam, data_seed=ds,
                                            target_seed=ds, **base))
-    # The position effect (THEORY.md section 3): a target of X_1 only against one of X_L only.
+    # The position effect (docs/theory.md section 3): a target of X_1 only against one of X_L only.
     for L in p.position_Ls:
         for ds in p.position_seeds:
             for pos in ((1,), (L,)):
@@ -150,7 +150,7 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
                         items.append(BoundCase(L=L, family=fam, data_seed=ds, target_seed=ds,
                                                **{**base, key: v}))
     # The paper's optimizer: online SGD, one fresh example per step (its sample is its stream),
-    # with eta = 0.5 / (c(m) max_t H(x_t, x_t)) across input scales r (THEORY.md section 2's rule).
+    # with eta = 0.5 / (c(m) max_t H(x_t, x_t)) across input scales r (docs/theory.md section 2's rule).
     for L in p.sgd_Ls:
         for r in p.sgd_scales:
             sgd = {**base, "method": "sgd", "steps": base["n"], "lr_frac": 0.5}

@@ -1,6 +1,6 @@
 """report.md from the report dict of ``_render.build_report`` (tables via tabulate).
 
-Sections follow THEORY.md: per-claim verdicts (sections 1, 3-5, with provenance tags of
+Sections follow docs/theory.md: per-claim verdicts (sections 1, 3-5, with provenance tags of
 section 0), violations with their reproduction commands and divergences/errors (section 4),
 scaling fits (section 5), kernel convergence and the position effect (section 3), C1's input
 scale, the contrast with prior results, and the power checks.
@@ -15,7 +15,7 @@ from tabulate import tabulate
 from ._networks import audit_markdown, networks_markdown, training_facts_markdown
 from ._quality import quality_markdown
 from ._real_report import real_markdown
-from ._render import fmt
+from ._render import fmt, fmt_interval
 
 
 def _table(rows, headers) -> str:
@@ -24,6 +24,33 @@ def _table(rows, headers) -> str:
 
 def _yn(ok: bool) -> str:
     return "yes" if ok else "no"
+
+
+def _answer(rep) -> list[str]:
+    a = rep.get("answer") or {"rows": [], "answer": ""}
+    out = ["## Answer first: do the bounds hold?", "", f"**{a['answer']}**", ""]
+    if not a["rows"]:
+        return out
+    rows = []
+    for r in a["rows"]:
+        claim = r["claim"] + (f" [{r['parametrization']}]" if r["parametrization"] not in (None, "lazy")
+                              else "")
+        gap = fmt(r["gap_median"])
+        if r.get("gap_ucb_median") is not None:
+            gap += f" (UCB {fmt(r['gap_ucb_median'])})"
+        rows.append([claim, r["predictor"], fmt(r["cases"]), f"{r['held']}/{r['cases']}",
+                     fmt(r["violations"]), f"{r['non_vacuous']}/{r['cases']}", fmt(r["bound_median"]),
+                     fmt(r["predictor_risk_median"]), fmt(r["network_risk_median"]), gap,
+                     r["where_vacuous"]])
+    out.append(_table(rows, ["claim", "bound for", "cases", "held", "violations", "non-vacuous",
+                             "bound (median)", "its risk (median)", "network risk (median)",
+                             "gap network vs reference (median)", "vacuous where (vacuous/cases)"]))
+    out += ["", "Held: no violation (the Hoeffding lower confidence bound of the test risk never exceeded "
+            "the bound). Non-vacuous: bound < 1. 'Its risk' is the test risk of the predictor the bound "
+            "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
+            "for G2, the kernel predictor for G1-net) are shown beside it. Diverged runs have no bound "
+            "and are listed under Divergences."]
+    return out
 
 
 def _claims(rep) -> list[str]:
@@ -38,13 +65,17 @@ def _claims(rep) -> list[str]:
                 f"(p={fmt(c.get('rate_p_value'))})" if c.get("violation_rate") is not None else "-")
         slack = (f"{fmt(c.get('slack_min'))} / {fmt(c.get('slack_median'))} / {fmt(c.get('slack_p90'))}"
                  if c.get("slack_median") is not None else "-")
-        fit = (f"{fmt(c.get('fitted'))} (declared {fmt(c.get('declared'))})"
-               if c.get("fitted") is not None else "-")
+        if c.get("fitted") is None:
+            fit = "-"
+        elif c.get("inconsistent") is not None:  # C1: a spread of G1 over r, not an exponent
+            fit = f"spread {fmt(c.get('fitted'))} (allowed {fmt(c.get('declared'))})"
+        else:
+            fit = f"{fmt(c.get('fitted'))} (declared {fmt(c.get('declared'))})"
         rows.append([c.get("key", c["claim"]), c["provenance"], c["title"], fmt(c["cases"]),
                      fmt(c.get("violations")), rate, fmt(c.get("non_vacuous_fraction"), 2),
                      slack, fit, fmt(c.get("diverged")), c["verdict"]])
     out.append(_table(rows, ["claim", "tag", "title", "cases", "violations",
-                             "rate vs allowed", "non-vacuous", "slack min/med/p90", "fitted exp.",
+                             "rate vs allowed", "non-vacuous", "slack min/med/p90", "fit (declared)",
                              "diverged", "verdict"]))
     notes = [f"- **{c.get('key', c['claim'])}**: {c['note']}" for c in rep["claims"] if c.get("note")]
     if notes:
@@ -72,7 +103,7 @@ def _violations(rep) -> list[str]:
         b = v["bound"]
         out += [f"### {i}. {v['claim']} violated (seed {v['seed']})", "",
                 f"- test risk {fmt(v['test_risk'], 4)} with Hoeffding interval "
-                f"[{fmt(v['test_lcb'], 4)}, {fmt(v['test_ucb'], 4)}] (n_test = {fmt(v['n_test'])})",
+                f"{fmt_interval(v['test_lcb'], v['test_ucb'])} (n_test = {fmt(v['n_test'])})",
                 f"- bound {fmt(b['value'], 4)} = train {fmt(b['train_loss'], 4)} + main "
                 f"{fmt(b['main_term'], 4)} + confidence {fmt(b['confidence_term'], 4)} "
                 f"(B = {fmt(b['B'])}, grid j = {fmt(b['grid_index'])}, tr = {fmt(b['trace'])}, "
@@ -104,7 +135,7 @@ def _failures(rep) -> list[str]:
 
 
 def _scaling(rep) -> list[str]:
-    out = ["## Scaling fits (paper-claim laws, THEORY.md section 5)", ""]
+    out = ["## Scaling fits (paper-claim laws, docs/theory.md section 5)", ""]
     if not rep["scaling"]:
         return out + ["No scaling designs in this store."]
     tau = next((s["growth_threshold"] for s in rep["scaling"] if s.get("growth_threshold")), None)
@@ -134,7 +165,7 @@ def _scaling(rep) -> list[str]:
 
 
 def _kernel(rep) -> list[str]:
-    out = ["## Kernel convergence (empirical NTK -> H, THEORY.md section 3)", ""]
+    out = ["## Kernel convergence (empirical NTK -> H, docs/theory.md section 3)", ""]
     if not rep["kernel_mc"]:
         return out + ["No kernel Monte-Carlo design in this store."]
     for k in rep["kernel_mc"]:
@@ -146,16 +177,19 @@ def _kernel(rep) -> list[str]:
 
 
 def _position(rep) -> list[str]:
-    out = ["## Position effect (THEORY.md section 3)", "",
+    out = ["## Position effect (docs/theory.md section 3)", "",
            "The last token enters H only through a degree-0 arc-cosine kernel, so a target of X_L "
            "alone should be harder (larger complexity) than the same target of X_1 alone.", ""]
     if not rep["position_effect"]:
         return out + ["No first-token / last-token pairs in this store."]
     rows = [[fmt(p["L"]), f"{p['cases_first']}/{p['cases_last']}", fmt(p["complexity_first"]),
-             fmt(p["complexity_last"]), fmt(p["complexity_ratio"]), fmt(p["g1_first"]),
+             fmt(p["complexity_last"]), fmt(p["complexity_ratio"]),
+             f"{p['pairs_last_harder']}/{p['pairs']}", p["verdict"], fmt(p["g1_first"]),
              fmt(p["g1_last"]), fmt(p["risk_first"]), fmt(p["risk_last"])] for p in rep["position_effect"]]
-    return out + [_table(rows, ["L", "cases", "C first", "C last", "last/first", "G1 first",
-                                "G1 last", "risk first", "risk last"])]
+    return out + [f"**Verdict: {rep['position_verdict']}.** (A pair: the same data, target and init "
+                  "seeds, first vs last position; compared by C_n.)", "",
+                  _table(rows, ["L", "cases", "C first", "C last", "last/first", "pairs last harder",
+                                "verdict", "G1 first", "G1 last", "risk first", "risk last"])]
 
 
 def _scale(rep) -> list[str]:
@@ -179,7 +213,7 @@ def _scale(rep) -> list[str]:
         out += ["", "Where B < 1 (large r: B^2 = y^T H^{-1} y scales as 1/r^2) G1's union-bound grid "
                 "B_j = gamma^j, j >= 0, rounds B up to Bbar = 1, so its main term 2 Bbar sqrt(tr H)/n "
                 "no longer scales like B sqrt(tr H)/n: G1 grows with r although C_n and the predictor "
-                "are unchanged. That is a property of the bound's grid (THEORY.md section 4), not of "
+                "are unchanged. That is a property of the bound's grid (docs/theory.md section 4), not of "
                 "learnability at large inputs."]
     return out
 
@@ -233,11 +267,11 @@ def to_markdown(rep: dict) -> str:
     head = ["# RNN generalization theory: results report", "",
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
             f"{len(rep['corrupt'])} corrupt line(s) skipped), generated {rep['generated']}.", "",
-            "Provenance tags (THEORY.md section 0): exact = identity; rigorous = inequality holding "
+            "Provenance tags (docs/theory.md section 0): exact = identity; rigorous = inequality holding "
             "with probability >= 1 - delta; paper-claim = the paper's abstract encoded as a declared "
             "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
             ""]
-    parts = [head, _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
+    parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
              _violations(rep), _failures(rep), _scaling(rep), _kernel(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]

@@ -1,4 +1,4 @@
-"""Report sections on the trained networks themselves (THEORY.md section 4):
+"""Report sections on the trained networks themselves (docs/theory.md section 4):
 
 - ``networks``: per group of configurations (parametrization, optimizer, family, L, r), the test
   risks of the four predictors side by side (the trained network u_T, its linearization f_lin,
@@ -113,7 +113,7 @@ def networks_markdown(rep: dict) -> list[str]:
     from tabulate import tabulate
 
     rows = rep.get("networks") or []
-    out = ["## Trained networks under their bounds (THEORY.md section 4)", "",
+    out = ["## Trained networks under their bounds (docs/theory.md section 4)", "",
            "Test risks (mean over seeds and cases) of the four predictors, and the median of each "
            "bound rigorous for one of them: G1 for the interpolant, G2 for f_lin, G1-net and "
            "G2-net for the trained network itself (the bound of a reference predictor plus the "
@@ -148,7 +148,7 @@ def training_facts_markdown(rep: dict) -> list[str]:
 
     rows = rep.get("training_facts") or []
     out = ["## Training facts: is the network in the kernel regime? (claim T-gd)", "",
-           "One-sided law with a level (THEORY.md section 4): the relative linearization gap on "
+           "One-sided law with a level (docs/theory.md section 4): the relative linearization gap on "
            "test inputs and the relative NTK drift must shrink with m (fitted slope <= max) and be "
            "<= the level at the largest width. The lazy parametrization must satisfy it; the "
            "contrast parametrization must fail it (that is the law's power).", ""]

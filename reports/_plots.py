@@ -224,7 +224,7 @@ def _position(plt, records, rep):
     axes[1].axhline(1.0, color="k", ls="--", lw=1, label="vacuous")
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=8)
-    fig.suptitle("position effect: the last token enters H only through k0 (THEORY.md section 3)")
+    fig.suptitle("position effect: the last token enters H only through k0 (docs/theory.md section 3)")
     return fig
 
 

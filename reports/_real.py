@@ -349,7 +349,7 @@ def _network_records(case: RealCase, base: dict, X, y, Xte, yte, H, Hte) -> list
 #: Tokenisations of the 'real' profile: (window, max_len). One time step per token at three caps
 #: on L (16, 64, the full series) and, for univariate series, windows of 4 steps (d = 4, L <= 16).
 #: JapaneseVowels (7 to 29 steps) gets no window of 4: its shortest series would be one token,
-#: for which H vanishes (THEORY.md section 3, L = 1).
+#: for which H vanishes (docs/theory.md section 3, L = 1).
 REAL_TOKENISATIONS = {name: ((1, 16), (1, 64), (1, None)) + (((4, 16),) if ch == 1 else ())
                       for name, (_, ch, _) in M.DATASETS.items()}
 #: The tokenisation of the trained networks and of the comparison table's network column.

@@ -2,9 +2,14 @@
 
 Each record is written with a single ``os.write`` on an ``O_APPEND`` descriptor followed by
 ``fsync``, so a run killed at any point leaves every finished record intact and at most one
-truncated last line, which ``read_records`` reports and skips. Resuming a sweep reads the
-``case_id``s already present and skips them, so nothing is redone, duplicated or lost. Sweep
-items whose only records are 'error' records are not finished: a resumed sweep retries them.
+truncated last line, which ``read_records`` reports and skips (and ``rewrite_clean`` removes,
+atomically, when a resumed run owns the store). Resuming a sweep reads the ``case_id``s already
+present and skips them, so nothing is redone, duplicated or lost. Sweep items whose only records
+are 'error' records are not finished: a resumed sweep retries them.
+
+One writer at a time: ``StoreLock`` (a ``filelock`` lock next to the store, released by the
+kernel if its holder dies) makes a second ``run`` into the same folder stop at once and say
+which process holds it, instead of computing and writing every record twice.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import hashlib
 import json
 import math
 import os
+import socket
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +73,16 @@ def make_record(kind: str, claim: str, config: dict, seed, *, metrics: dict, ver
 
 
 class ResultsStore:
-    """Append-only JSONL store at ``path`` (created with its parent folders on first write)."""
+    """Append-only JSONL store at ``path`` (created with its parent folders on first write).
 
-    def __init__(self, path: str | os.PathLike):
+    ``stamp``: top-level fields added to every appended record (``{"profile": "run:default"}``
+    says which grid or Hypothesis profile produced it, so ``compare`` and ``run`` can refuse to
+    mix or compare stores of different profiles). Stamps never enter the ``case_id``.
+    """
+
+    def __init__(self, path: str | os.PathLike, *, stamp: dict | None = None):
         self.path = Path(path)
+        self.stamp = dict(stamp or {})
 
     def append(self, record: dict) -> None:
         self.append_many([record])
@@ -78,7 +91,8 @@ class ResultsStore:
         """Append several records with one write (all lines of one sweep item land together)."""
         if not records:
             return
-        line = "".join(json.dumps(_jsonable(r), sort_keys=True) + "\n" for r in records).encode()
+        line = "".join(json.dumps(_jsonable({**r, **self.stamp}), sort_keys=True) + "\n"
+                       for r in records).encode()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -99,6 +113,45 @@ class ResultsStore:
 
     def read(self) -> StoreContents:
         return read_records(self.path)
+
+    def rewrite_clean(self) -> list[int]:
+        """Drop the store's corrupt lines (a write cut short by a kill), atomically.
+
+        The valid lines are copied byte for byte into a temporary file in the same folder,
+        fsync'ed, and renamed over the store (``os.replace`` is atomic on POSIX), so a crash at
+        any point leaves either the old or the new store, never a mix. Returns the line numbers
+        dropped (none: the file is left untouched). Call it only while holding ``StoreLock``.
+        """
+        if not self.path.is_file():
+            return []
+        keep, dropped = [], []
+        with open(self.path, "rb") as fh:
+            for i, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                if _parse_line(raw)[0] is None:
+                    dropped.append(i)
+                else:
+                    keep.append(raw if raw.endswith(b"\n") else raw + b"\n")
+        if not dropped:
+            return []
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.writelines(keep)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dfd = os.open(self.path.parent, os.O_RDONLY)
+        try:  # the rename itself survives a power cut only once the folder is synced
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+        return dropped
 
     def done_ids(self) -> set[str]:
         return {r["case_id"] for r in self.read().records if "case_id" in r}
@@ -139,24 +192,81 @@ def read_records(path: str | os.PathLike) -> StoreContents:
     Raises FileNotFoundError with a clear message when the store does not exist.
     """
     path = Path(path)
+    if path.is_dir():
+        inner = path / "results.jsonl"
+        hint = f": the store inside it is {str(inner)!r}" if inner.is_file() else ""
+        raise IsADirectoryError(f"results store {str(path)!r} is a directory, not a JSONL file{hint}")
     if not path.is_file():
         raise FileNotFoundError(f"results store {str(path)!r} does not exist (run a sweep first)")
     out = StoreContents()
     with open(path, "rb") as fh:
         for i, raw in enumerate(fh, start=1):
-            text = raw.decode("utf-8", errors="replace").strip()
-            if not text:
+            if not raw.strip():
                 continue
-            try:
-                rec = json.loads(text)
-            except json.JSONDecodeError as e:
-                out.corrupt.append((i, f"not JSON ({e.msg})"))
-                continue
-            if not isinstance(rec, dict) or not {"kind", "claim", "case_id", "verdict"} <= rec.keys():
-                out.corrupt.append((i, "missing one of kind/claim/case_id/verdict"))
-                continue
-            out.records.append(rec)
+            rec, why = _parse_line(raw)
+            if rec is None:
+                out.corrupt.append((i, why))
+            else:
+                out.records.append(rec)
     return out
+
+
+def _parse_line(raw: bytes) -> tuple[dict | None, str]:
+    """One store line as a record, or (None, the reason it is corrupt)."""
+    try:
+        rec = json.loads(raw.decode("utf-8", errors="replace").strip())
+    except json.JSONDecodeError as e:
+        return None, f"not JSON ({e.msg})"
+    if not isinstance(rec, dict) or not {"kind", "claim", "case_id", "verdict"} <= rec.keys():
+        return None, "missing one of kind/claim/case_id/verdict"
+    return rec, ""
+
+
+def store_profiles(records: list[dict]) -> set[str]:
+    """The profiles stamped on a store's records ('run:default', 'ci', ...); empty if unstamped."""
+    return {str(r["profile"]) for r in records if r.get("profile")}
+
+
+class StoreBusyError(RuntimeError):
+    """Another process holds the lock of a results folder."""
+
+
+class StoreLock:
+    """An exclusive, non-blocking lock on a results folder (``DIR/.lock``, via ``filelock``).
+
+    The holder writes its pid, host and start time to ``DIR/.lock.json``; a second process that
+    cannot take the lock raises ``StoreBusyError`` naming them. The lock is an ``flock``: the
+    kernel releases it when the holder exits or is killed, so a stale ``.lock.json`` never
+    blocks anyone (the next holder overwrites it).
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.info_path = self.folder / ".lock.json"
+
+    def __enter__(self) -> StoreLock:
+        from filelock import FileLock, Timeout
+
+        self._lock = FileLock(str(self.folder / ".lock"))
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            raise StoreBusyError(f"{str(self.folder)!r} is in use by another run "
+                                 f"({self._holder()}); wait for it, or choose another --out") from None
+        info = {"pid": os.getpid(), "host": socket.gethostname(),
+                "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        self.info_path.write_text(json.dumps(info) + "\n")
+        return self
+
+    def _holder(self) -> str:
+        try:
+            h = json.loads(self.info_path.read_text())
+            return f"pid {h['pid']} on {h['host']}, started {h['started']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return "holder unknown"
+
+    def __exit__(self, *exc) -> None:
+        self._lock.release()
 
 
 def drop_superseded_errors(records: list[dict]) -> list[dict]:

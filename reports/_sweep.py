@@ -127,11 +127,13 @@ class SweepResult:
 
 
 def run_sweep(items: list[SweepItem], store: ResultsStore, *, executor=None, resume: bool = True,
-              progress: bool = True, batch_size: int = 1) -> SweepResult:
+              progress: bool = True, batch_size: int = 1, stop=None) -> SweepResult:
     """Evaluate ``items`` with ``executor`` (local by default), appending to ``store``.
 
     ``batch_size`` items go to each executor task (evaluated one after another in one worker;
     each item's records are still appended with their own single write as the task returns).
+    ``stop``: a callable checked after every stored result; when it returns true the sweep
+    raises KeyboardInterrupt (the CLI's flag for an interrupt that Python swallowed).
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size = {batch_size!r} must be an integer >= 1")
@@ -159,6 +161,8 @@ def run_sweep(items: list[SweepItem], store: ResultsStore, *, executor=None, res
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix_str(recs[0].get("claim", "") if recs else "")
+            if stop is not None and stop():
+                raise KeyboardInterrupt
     finally:
         close = getattr(results, "close", None)
         if close is not None:  # a generator: lets the executor cancel the tasks still in flight

@@ -1,6 +1,6 @@
 """The theory the suite checks: the infinite-width kernel, the bounds, and the claim registry.
 
-Every function carries a provenance tag (THEORY.md section 0): see ``PROVENANCE`` and each claim
+Every function carries a provenance tag (docs/theory.md section 0): see ``PROVENANCE`` and each claim
 in ``REGISTRY``.
 """
 

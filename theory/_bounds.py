@@ -1,6 +1,6 @@
 """Generalization bounds, complexity, sample sizes, GD facts and the violation rule.
 
-THEORY.md section 4. Provenance of each function is in its ``PROVENANCE`` entry below and in
+docs/theory.md section 4. Provenance of each function is in its ``PROVENANCE`` entry below and in
 every result object it returns.
 
 G1 (rigorous, kernel limit) and G2 (rigorous for the linearized predictor) share one form: for a
@@ -89,7 +89,7 @@ _J_FLOOR = -400
 
 
 def grid_index(B: float, gamma: float) -> int:
-    """Smallest integer j (of either sign) with gamma^j >= B > 0 (THEORY.md section 4, two-sided
+    """Smallest integer j (of either sign) with gamma^j >= B > 0 (docs/theory.md section 4, two-sided
     grid). B = 0 is handled by ``rademacher_bound`` (the best j <= 0)."""
     check_float("B", B, low=0.0, low_open=True)
     j = math.ceil(math.log(B) / math.log(gamma) - 1e-12)
@@ -156,7 +156,7 @@ def _l1_answer(name: str, n: int, delta: float, train_loss: float) -> BoundResul
 
 def g1_bound(H, y, delta: float = 0.05, *, gamma: float = 1.1, main_scale: float = 1.0,
              max_cond: float = 1e12) -> BoundResult:
-    """G1: a-priori bound for the minimum-norm kernel interpolant (THEORY.md section 4, rigorous).
+    """G1: a-priori bound for the minimum-norm kernel interpolant (docs/theory.md section 4, rigorous).
 
     B^2 = y^T H^{-1} y (squared RKHS norm of the interpolant), train loss 0, trace = tr H.
     With H_ii = 1/2 the main term is sqrt(2 y^T H^{-1} y / n) (Arora et al. 2019, Thm 5.1 form).
@@ -195,7 +195,7 @@ def _with_extra(res: BoundResult, **extra) -> BoundResult:
 
 
 def net_bound(base: BoundResult, gap_losses, delta_gap: float, *, name: str) -> BoundResult:
-    """G1-net / G2-net (THEORY.md section 4, rigorous): the bound for the trained network g from the
+    """G1-net / G2-net (docs/theory.md section 4, rigorous): the bound for the trained network g from the
     bound ``base`` of a reference predictor h (f_ker for G1-net, f_lin for G2-net) and the losses
     ``gap_losses`` = min(1, |g(x) - h(x)|) on n_gap fresh unlabelled inputs drawn independently of
     the training sample:
@@ -227,7 +227,7 @@ def prior_two_layer_form(quad: float, n: int) -> float:
 
 
 def complexity(H, y) -> float:
-    """C_n = y^T H^{-1} y * tr(H) / n (THEORY.md section 4; invariant under H -> c H). exact."""
+    """C_n = y^T H^{-1} y * tr(H) / n (docs/theory.md section 4; invariant under H -> c H). exact."""
     H = np.asarray(H, np.float64)
     if not np.any(H):
         return float("inf")
@@ -315,7 +315,7 @@ VERDICTS = ("holds", "vacuous", "violation", "not-applicable")
 
 
 def bound_verdict(value: float, test_risk: float, n_test: int, delta_test: float) -> str:
-    """THEORY.md section 4's rule, the one place a bound record's verdict is decided, for a bound
+    """docs/theory.md section 4's rule, the one place a bound record's verdict is decided, for a bound
     of value ``value``: 'not-applicable' when it is infinite (L = 1), 'violation' when the
     Hoeffding LCB of the test risk exceeds it (``is_violation``), else 'vacuous' (value >= 1, the
     loss lives in [0, 1]) or 'holds'."""

@@ -1,4 +1,4 @@
-"""The claim registry: every claim the suite checks, as data (THEORY.md sections 1, 3, 4, 5).
+"""The claim registry: every claim the suite checks, as data (docs/theory.md sections 1, 3, 4, 5).
 
 A ``Claim`` carries an id, a one-paragraph statement, its provenance tag (exact / rigorous /
 paper-claim / prior), the hypotheses a configuration must satisfy for the claim to apply, and
@@ -9,7 +9,7 @@ growth-model comparison of ``theory/_growth.py``, with the declared exponent rep
 Checks and reports read claims from ``REGISTRY``; nothing about a claim is restated elsewhere by
 hand.
 
-The paper's own constants and exponents are not available (THEORY.md section 0), so every
+The paper's own constants and exponents are not available (docs/theory.md section 0), so every
 paper-claim default below is *our* declared reading of "almost-polynomial in L", not the paper's.
 """
 
@@ -101,7 +101,7 @@ class RateLaw:
 
 @dataclass(frozen=True)
 class LevelLaw:
-    """Declared one-sided law with a level (THEORY.md section 4, training facts, revised
+    """Declared one-sided law with a level (docs/theory.md section 4, training facts, revised
     2026-11-27): a quantity g(m) measured at several widths must shrink with m, with fitted slope
     of log g against log m <= ``max_slope`` **and** value at the largest width <= ``max_level``.
 
@@ -192,7 +192,7 @@ H_L2 = Hypothesis("L>=2", "sequence length L >= 2 (at L = 1 the W-only kernel is
                   ("L",), lambda c: c["L"] >= 2)
 H_DELTA = Hypothesis("delta", "confidence 0 < delta < 1", ("delta",), lambda c: 0 < c["delta"] < 1)
 H_INIT = Hypothesis("init", "W, A ~ N(0, 2/m), B ~ N(0, 1) with the centred predictor (the lazy "
-                    "parametrization; THEORY.md section 2); only W is trained",
+                    "parametrization; docs/theory.md section 2); only W is trained",
                     ("trained", "parametrization"),
                     lambda c: c["trained"] == "W" and c["parametrization"] == "lazy")
 H_ADDITIVE = Hypothesis("additive", "target y = sum_l a_l f(beta_l^T X_l) with f smooth",
@@ -226,20 +226,20 @@ def _claims() -> dict[str, Claim]:
     cs = [
         Claim("K-diag", "Kernel diagonal",
               "H(x, x) = 1/2 sum_{l=1..L-1} sum_{k<=l} ||X_k||^2.",
-              "exact", "THEORY.md section 3", functions=("ntk_gram", "ntk_diagonal")),
+              "exact", "docs/theory.md section 3", functions=("ntk_gram", "ntk_diagonal")),
         Claim("K-homog", "Kernel homogeneity",
               "H(c x, c' x') = c c' H(x, x') for c, c' > 0 (no biases, relu is 1-homogeneous).",
-              "exact", "THEORY.md section 3", functions=("ntk_gram",)),
+              "exact", "docs/theory.md section 3", functions=("ntk_gram",)),
         Claim("K-psd", "Kernel symmetry, PSD, rotation invariance",
               "H is symmetric and positive semi-definite, and invariant under a common orthogonal "
               "rotation of all tokens; cross-Gram blocks agree with the Gram.",
-              "exact", "THEORY.md section 3", functions=("ntk_gram",)),
+              "exact", "docs/theory.md section 3", functions=("ntk_gram",)),
         Claim("K-L1", "Length one is not learnable",
               "At L = 1, H = 0: a W-only RNN has zero W-gradient at init (h_0 = 0); the bound is +inf.",
-              "exact", "THEORY.md section 3", functions=("ntk_gram", "g1_bound")),
+              "exact", "docs/theory.md section 3", functions=("ntk_gram", "g1_bound")),
         Claim("K-mc", "Empirical NTK converges to H",
               "K_m(x, x') -> H(x, x') as m grows, relative Frobenius error ~ m^{-1/2}.",
-              "exact", "THEORY.md section 3 (Monte-Carlo rate)",
+              "exact", "docs/theory.md section 3 (Monte-Carlo rate)",
               laws={"rate": RateLaw(-0.5, 0.2, why="CLT over m i.i.d. neurons; 0.2 covers the "
                                     "fit's noise over 3-4 widths with a few seeds each")},
               functions=("ntk_gram",)),
@@ -247,27 +247,27 @@ def _claims() -> dict[str, Claim]:
               "With probability >= 1 - delta over the sample, the minimum-norm NTK interpolant has "
               "risk <= 2 Bbar sqrt(tr H)/n + 3 sqrt(log(2(j+1)(j+2)/delta)/(2n)), Bbar the grid "
               "value above B = sqrt(y^T H^{-1} y).",
-              "rigorous", "THEORY.md section 4 (Rademacher complexity + union bound over a grid)",
+              "rigorous", "docs/theory.md section 4 (Rademacher complexity + union bound over a grid)",
               hypotheses=(H_L2, H_DELTA), functions=("g1_bound", "complexity")),
         Claim("G2", "A-posteriori bound for the trained network's linearization",
               "With probability >= 1 - delta, f_lin of the trained W has risk <= train loss of f_lin "
               "+ 2 Bbar sqrt(tr K_m)/n + confidence, B = ||W_T - W_0||_F; the gap "
               "|f(W_T) - f_lin| is measured and reported separately.",
-              "rigorous", "THEORY.md section 4", hypotheses=(H_L2, H_DELTA, H_INIT),
+              "rigorous", "docs/theory.md section 4", hypotheses=(H_L2, H_DELTA, H_INIT),
               functions=("g2_bound",)),
         Claim("G1-net", "The trained network under G1",
               "With probability >= 1 - delta - delta_gap, the trained network u_T has risk <= G1 of "
               "the kernel predictor f_ker (kernel GD/SGD at the network's step count and effective "
               "step; the minimum-norm interpolant at convergence) + the Hoeffding UCB of "
               "mean min(1, |u_T - f_ker|) on fresh unlabelled inputs.",
-              "rigorous", "THEORY.md section 4 (G1-net: risk(g) <= risk(h) + E min(1, |g - h|))",
+              "rigorous", "docs/theory.md section 4 (G1-net: risk(g) <= risk(h) + E min(1, |g - h|))",
               hypotheses=(H_L2, H_DELTA), functions=("net_bound", "kernel_gd_predictor",
                                                      "kernel_sgd_predictor", "rademacher_bound")),
         Claim("G2-net", "The trained network under G2",
               "With probability >= 1 - delta - delta_gap, the trained network u_T has risk <= G2 of "
               "its linearization f_lin + the Hoeffding UCB of mean min(1, |u_T - f_lin|) on fresh "
               "unlabelled inputs.",
-              "rigorous", "THEORY.md section 4 (G2-net)", hypotheses=(H_L2, H_DELTA),
+              "rigorous", "docs/theory.md section 4 (G2-net)", hypotheses=(H_L2, H_DELTA),
               functions=("net_bound", "g2_bound")),
         Claim("P", "Predicted bound P(n, L, N, l_0, m, delta)",
               "The claims composed into an a-priori prediction with fitted constants: "
@@ -276,7 +276,7 @@ def _claims() -> dict[str, Claim]:
               "constant fitted as an upper envelope on a calibration grid stored as data; the "
               "trained network's risk must stay under P on configurations off that grid.",
               "paper-claim", "the paper abstract's claims (Wang et al. 2021) composed as in "
-              "THEORY.md section 4 (predicted bound); constants fitted: theory/calibration.json",
+              "docs/theory.md section 4 (predicted bound); constants fitted: theory/calibration.json",
               hypotheses=(H_L2, H_DELTA),
               functions=("fit_predicted_bound", "load_calibration")),
         Claim("T-gd", "GD training facts",
@@ -285,11 +285,11 @@ def _claims() -> dict[str, Claim]:
               "real network (lazy parametrization) the relative linearization gap on test inputs "
               "and the relative NTK drift shrink with m (fitted slope <= -0.3) and are <= 0.05 at "
               "the largest width; the contrast parametrization must fail this law.",
-              "exact", "THEORY.md section 4 (training facts)", hypotheses=(H_L2, H_INIT, H_GD),
+              "exact", "docs/theory.md section 4 (training facts)", hypotheses=(H_L2, H_INIT, H_GD),
               laws={"gap": LevelLaw(-0.3, 0.05, why="relative linearization gap on fresh test "
                                     "inputs, ||u_T - f_lin|| / ||f_lin||; lazy training predicts "
                                     "~ m^{-1/2} (Lee et al. 2019), measured -0.63 and 0.011 at "
-                                    "m = 4096 (THEORY.md section 4)"),
+                                    "m = 4096 (docs/theory.md section 4)"),
                     "drift": LevelLaw(-0.3, 0.05, why="relative NTK drift ||K_T - K_0||_F / "
                                       "||K_0||_F over training")},
               functions=("gd_residual_bound", "linearized_gd_trajectory", "weight_movement_limit")),

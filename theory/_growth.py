@@ -1,6 +1,6 @@
 """Polynomial or exponential growth in L: the decision rule of the scaling claims C2 and C4.
 
-THEORY.md sections 1 and 5: the paper claims that iterations and samples grow *almost
+docs/theory.md sections 1 and 5: the paper claims that iterations and samples grow *almost
 polynomially* in L; our declared reading is C(L) <= kappa L^p (``PowerLaw`` in the claim registry).
 A bound on the fitted log-log slope cannot test that on a few lengths: 2^L over L = 2..16 has a
 log-log slope of 4.60, under C2's declared 4.3 + 0.5, so "slope <= p + tol" supported an
@@ -76,7 +76,7 @@ def _line(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
 
 @dataclass(frozen=True)
 class GrowthFit:
-    """Both growth models fitted to one curve C(L), per seed (THEORY.md section 5).
+    """Both growth models fitted to one curve C(L), per seed (docs/theory.md section 5).
 
     ``slope[s]`` is seed s's polynomial exponent p (log-log slope), ``rate[s]`` its exponential
     rate b; ``a_poly``/``a_exp`` the intercepts; ``llr[s]`` = D_s = 2 log LR (> 0: polynomial).

@@ -1,4 +1,4 @@
-"""The infinite-width NTK of W-only training (THEORY.md section 3; provenance: exact).
+"""The infinite-width NTK of W-only training (docs/theory.md section 3; provenance: exact).
 
 For sequences x, x' of length L, with s_0 = 0:
 
@@ -111,7 +111,7 @@ def ntk_diagonal(X) -> np.ndarray:
 
 
 def ntk_gram_pair_reference(x, xp) -> float:
-    """Per-pair reference of the recursion, written literally from THEORY.md section 3.
+    """Per-pair reference of the recursion, written literally from docs/theory.md section 3.
 
     Plain Python/NumPy, O(L^2) per pair: used to test ``ntk_gram`` and as the naive baseline
     of the kernel benchmark. Not for production use.

@@ -1,4 +1,4 @@
-"""Kernel solves with diagnostics (THEORY.md section 4): y^T H^{-1} y is never silently garbage.
+"""Kernel solves with diagnostics (docs/theory.md section 4): y^T H^{-1} y is never silently garbage.
 
 ``kernel_solve`` tries a float64 Cholesky factorization; if it fails, or the condition number
 exceeds ``max_cond``, it falls back to an eigendecomposition and reports that it did. A kernel

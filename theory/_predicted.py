@@ -1,5 +1,5 @@
 """The predicted bound P(n, L, N, l_0, m, delta): the paper's claims composed into an a-priori
-prediction with fitted constants (THEORY.md section 4, "Predicted bound"; tag: paper-claim
+prediction with fitted constants (docs/theory.md section 4, "Predicted bound"; tag: paper-claim
 composition, constants fitted).
 
     P = 2 gamma sqrt(C(L, N, l_0, n) / n) + conf(n, delta, j) + gap(m, L)
@@ -11,7 +11,7 @@ composition, constants fitted).
   have N = L and l_0 = L - 1, collinear with L: their law is kappa L^p n^s.
 - conf: G1's confidence term (``confidence_term``) at the grid index of the predicted norm
   B = sqrt(C / mean_diag), mean_diag = r^2 L (L - 1) / 4 (the mean of H(x, x) for tokens with
-  E||X_l||^2 = r^2, THEORY.md section 3's diagonal).
+  E||X_l||^2 = r^2, docs/theory.md section 3's diagonal).
 - gap: the width law, E min(1, |u_T - f_ker|) <= kappa_gap m^-q L^t n^u (q declared 1/2; all
   fitted; the L and n terms are ours: the network moves further from its kernel predictor when it
   fits more or longer sequences).

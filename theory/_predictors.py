@@ -1,4 +1,4 @@
-"""Kernel predictors f_ker that G1 and G1-net are evaluated for (THEORY.md section 4).
+"""Kernel predictors f_ker that G1 and G1-net are evaluated for (docs/theory.md section 4).
 
 Each returns the predictor's values on the training sample and on new inputs, and its RKHS norm
 B (the radius of the smallest ball of the class {x -> <phi(x), w>} that contains it), so G1's

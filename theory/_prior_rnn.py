@@ -1,8 +1,8 @@
 """Earlier norm-based generalization bounds for vanilla RNNs, evaluated on our trained networks.
 
-Provenance: ``prior`` (THEORY.md section 0): results of earlier work, for contrast; none is the
+Provenance: ``prior`` (docs/theory.md section 0): results of earlier work, for contrast; none is the
 paper's theorem. Each function says where its formula comes from and every adaptation made to
-our setting. Our setting (THEORY.md section 2): h_l = relu(W h_{l-1} + A X_l), no biases, scalar
+our setting. Our setting (docs/theory.md section 2): h_l = relu(W h_{l-1} + A X_l), no biases, scalar
 output f = B . h_L, only W trained, the centred predictor u = f(W; x) - f(W0; x), regression with
 the clipped loss l(u, y) = min(1, |u - y|), which is [0, 1]-valued and 1-Lipschitz in u.
 

@@ -2,7 +2,7 @@
 
 The classic observation (Zhang et al. 2017; Arora et al. 2019, Fig. 1) is that a data-dependent
 NTK complexity is much larger for random labels than for true labels on real data. It is an
-empirical regularity of earlier work, not a theorem of the paper (THEORY.md section 0), so its
+empirical regularity of earlier work, not a theorem of the paper (docs/theory.md section 0), so its
 tag is 'prior'. The rule here states it as a checkable property of one dataset:
 
     if the kernel predictor *clearly* beats the majority class on the test split (the Hoeffding

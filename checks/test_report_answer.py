@@ -1,0 +1,155 @@
+"""The report answers first, and its sections do not contradict each other (issue 11, item 5).
+
+Synthetic stores (``make_record``) with the record shapes of issue 10's contract: claims G1
+(kernel interpolant), G2 (f_lin), G1-net and G2-net (the trained network; ``bound`` carries
+``gap_ucb``, ``gap_mean``, ``base_value``; ``metrics`` the network's own risks). Each check has
+its failing counterpart: a violated -net bound turns the answer into "No".
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checks.test_reports import _bound, _store, synthetic_records
+from reports._cli import main
+from reports._evaluate import BoundCase
+from reports._render import fmt_interval
+
+pytestmark = pytest.mark.selftest
+
+
+def _net(claim, case: BoundCase, *, value, risk, gap=0.05, seed_index=0, verdict=None):
+    rec = _bound(claim, case, value=value, risk=risk, seed_index=seed_index, verdict=verdict)
+    rec["bound"].update(gap_ucb=gap + 0.02, gap_mean=gap, n_gap=1000, delta_gap=0.01,
+                        base_value=value - gap - 0.02)
+    rec["metrics"].update(train_risk=0.01)
+    rec["config"]["parametrization"] = "lazy"
+    return rec
+
+
+def _net_records(*, violated=False) -> list[dict]:
+    recs = []
+    for L in (2, 4):
+        for r in (1.0, 10.0):
+            c = BoundCase(L=L, scale=r, input_scale=r, n=400)
+            vac = r == 10.0  # vacuous at the large scale only
+            recs.append(_net("G1-net", c, value=1.4 if vac else 0.7, risk=0.1))
+            recs.append(_net("G2-net", c, value=1.2 if vac else 0.6, risk=0.1))
+    recs.append(_net("G1-net", BoundCase(L=2, family="parity", n=400), value=2.0, risk=0.5))
+    if violated:
+        recs.append(_net("G2-net", BoundCase(L=4, n=400, data_seed=9), value=0.2, risk=0.6))
+    return recs
+
+
+def _render(tmp_path, records) -> tuple[dict, str]:
+    store = _store(tmp_path, records)
+    out = tmp_path / "rep"
+    assert main(["render", str(store), "--out", str(out), "--no-plots"]) in (0, 1)
+    return json.loads((out / "report.json").read_text()), (out / "report.md").read_text()
+
+
+def test_answer_first_per_claim_and_predictor(tmp_path):
+    rep, md = _render(tmp_path, synthetic_records(violation=False) + _net_records())
+    rows = {r["claim"]: r for r in rep["answer"]["rows"]}
+    assert list(rows) == ["G1", "G2", "G1-net", "G2-net"]  # the contract's order
+    assert rows["G1"]["predictor"] == "kernel interpolant" and rows["G2"]["predictor"].startswith("f_lin")
+    assert rows["G1-net"]["predictor"] == rows["G2-net"]["predictor"] == "trained network"
+    g1n = rows["G1-net"]
+    assert (g1n["cases"], g1n["held"], g1n["violations"], g1n["non_vacuous"]) == (5, 5, 0, 2)
+    assert "r=10 (2/2)" in g1n["where_vacuous"] and "family=parity (1/1)" in g1n["where_vacuous"]
+    assert "r=1 (1/3)" in g1n["where_vacuous"]  # at r = 1 only the parity case is vacuous
+    assert g1n["gap_median"] == pytest.approx(0.05) and g1n["gap_ucb_median"] == pytest.approx(0.07)
+    assert rows["G2"]["gap_median"] is None or rows["G2"]["gap_median"] >= 0
+    assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
+    # the section opens the report, before the claims table
+    assert md.index("## Answer first") < md.index("## Claims")
+    assert "G1-net held in all 5 case(s), non-vacuous in 2" in md
+    assert "network risk (median)" in md and "gap network vs reference" in md
+    table = md[md.index("## Answer first"):md.index("## Claims")]
+    assert all(line.count("|") == 12 for line in table.splitlines() if line.startswith("|"))
+
+
+def test_answer_says_no_when_a_network_bound_is_violated(tmp_path):
+    rep, md = _render(tmp_path, _net_records(violated=True))
+    assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? No")
+    assert "G2-net was VIOLATED in 1 of 5 case(s)" in md
+
+
+def test_answer_without_network_records_says_the_network_was_not_checked(tmp_path):
+    rep, md = _render(tmp_path, synthetic_records(violation=False))
+    assert "no G1-net/G2-net records" in rep["answer"]["answer"]
+    assert "trained networks themselves were not checked" in md
+
+
+def test_c1_row_and_the_violations_section_agree(tmp_path):
+    recs = []
+    for r, g in ((0.1, 0.3), (1.0, 0.3), (10.0, 0.9)):  # G1 spreads 3x over r: C1 inconsistent
+        c = BoundCase(L=4, scale=r, input_scale=r, n=400)
+        recs.append(_bound("G1", c, value=g, risk=0.05))
+    rep, md = _render(tmp_path, recs)
+    (c1,) = [c for c in rep["claims"] if c["key"] == "C1 (input scale)"]
+    assert c1["violations"] is None and c1["inconsistent"] == 1 and not rep["violations"]
+    assert "None: no test risk's lower confidence bound exceeded its bound." in md
+    assert "1 of 1 target(s) spread beyond" in md and "not bound violations" in md
+    assert "spread 3 (allowed 1.25)" in md  # a spread, not a "fitted exponent"
+
+
+def test_kernel_rate_is_tagged_as_a_monte_carlo_rate(tmp_path):
+    rep, md = _render(tmp_path, synthetic_records(violation=False))
+    (kmc,) = [c for c in rep["claims"] if c["key"] == "K-mc fit"]
+    assert kmc["provenance"] == "exact (Monte-Carlo rate)"
+    g1 = next(c for c in rep["claims"] if c["key"] == "G1")
+    assert g1["provenance"] == "rigorous"
+
+
+def test_hoeffding_interval_is_clipped_at_zero_for_display_only():
+    assert fmt_interval(-0.012, 0.05) == "[0*, 0.05]"
+    assert fmt_interval(0.01, 0.05) == "[0.01, 0.05]"
+
+
+def test_position_effect_has_a_verdict(tmp_path):
+    rep, md = _render(tmp_path, synthetic_records(violation=False))
+    assert rep["position_verdict"].startswith("as predicted") and "**Verdict: as predicted" in md
+    assert all(p["verdict"] == "last harder" for p in rep["position_effect"])
+    # the negative control: the first-token target made harder at L = 4 changes the verdict
+    flipped = []
+    for r in synthetic_records(violation=False):
+        c = r["config"]
+        if r["claim"] == "G1" and c.get("positions") == [1] and c["L"] == 4:
+            r["metrics"]["complexity"] *= 100
+        flipped.append(r)
+    rep, _ = _render(tmp_path / "flipped", flipped)
+    assert rep["position_verdict"] == "not as predicted at L = 4 (first harder: 0/1)"
+
+
+def test_records_of_several_claims_for_one_case_and_seed_are_all_kept():
+    """G2, G1-net and G2-net of one case and seed share configuration and seed: their case ids
+    must differ, or ``dedupe`` keeps only the last of them (it did, before the claim was part of
+    the id)."""
+    from reports._store import dedupe
+
+    c = BoundCase(L=2, n=400)
+    recs = [_bound("G2", c, value=0.5, risk=0.1, seed_index=0),
+            _net("G1-net", c, value=0.6, risk=0.1), _net("G2-net", c, value=0.6, risk=0.1)]
+    for r in recs:  # the -net helper adds the parametrization; the three share one config
+        r["config"]["parametrization"] = "lazy"
+    assert len({r["case_id"] for r in recs}) == 3
+    assert sorted(r["claim"] for r in dedupe(recs)) == ["G1-net", "G2", "G2-net"]
+
+
+def test_predicted_bound_rows_are_split_and_kept_out_of_the_answer(tmp_path):
+    recs = _net_records()
+    for k, inside in enumerate((False, False, True)):
+        r = _bound("P", BoundCase(L=2, n=400, data_seed=k), value=0.3, risk=0.1, seed_index=0)
+        r["metrics"]["in_calibration"] = inside
+        recs.append(r)
+    bad = _bound("P", BoundCase(L=4, n=400, data_seed=5), value=0.05, risk=0.5, seed_index=0)
+    bad["metrics"]["in_calibration"] = False  # P violated out of sample
+    rep, md = _render(tmp_path, recs + [bad])
+    rows = {r["claim"]: r for r in rep["answer"]["rows"]}
+    assert rows["P (out of sample)"]["cases"] == 3 and rows["P (out of sample)"]["violations"] == 1
+    assert rows["P (on the calibration grid)"]["cases"] == 1
+    assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
+    assert "| P (out of sample)" in md

@@ -1,0 +1,216 @@
+"""Field checks and a resource estimate for ``BoundCase`` (the ``case --json`` input and the grids).
+
+``check_bound_case`` type- and range-checks every field with a one-line ``ValueError`` naming the
+field and what is allowed, before anything reaches JAX: a string where a number belongs, NaN, a
+float seed or an int for ``positions`` would otherwise surface as a deep traceback or, worse,
+as a silently wrong number (docs/theory.md section 5 for the ranges of r).
+
+``estimate_resources`` bounds the memory and work of ``evaluate_bound_case`` from (n, n_test, L,
+m, d, seeds, steps) before any allocation, and ``check_resources`` refuses a case that would not
+fit the machine's memory (the message names the estimate and the override: ``--force`` or
+``RNN_CHECKS_FORCE=1``). The estimate is an upper-bound model of the arrays the evaluation
+materialises, not a measurement; it is deliberately conservative.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Token scales r (and the target's input_scale) the float32 network is meaningful at. docs/theory.md
+#: spans r = 0.1 .. 10; outside [1e-3, 1e3] the kernel's r^2 L terms and the targets' arguments
+#: lose float32 precision long before they overflow (r = 1e300 gives inf tokens and NaN risks).
+SCALE_RANGE = (1e-3, 1e3)
+SEED_MAX = 2**32 - 1  # NumPy's and JAX's seed range
+FORCE_ENV = "RNN_CHECKS_FORCE"
+
+
+def _int(name: str, v, low: int, high: int | None = None) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        rng = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
+        raise ValueError(f"{name} must be an integer ({rng}), got {type(v).__name__} {v!r}")
+    v = int(v)
+    if v < low or (high is not None and v > high):
+        raise ValueError(f"{name} = {v} is out of range: allowed {low} <= {name} <= "
+                         f"{'inf' if high is None else high}")
+    return v
+
+
+def _real(name: str, v, low: float, high: float, *, low_open: bool = False,
+          high_open: bool = False) -> float:
+    """A finite real in the stated interval; strings and booleans are refused (float("1") is a
+    string a JSON writer quoted by mistake, not a number)."""
+    lb, rb = "(" if low_open else "[", ")" if high_open else "]"
+    rng = f"{name} in {lb}{low:g}, {high:g}{rb}"
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number ({rng}), got {type(v).__name__} {v!r}")
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} = {v} is not allowed: {name} must be finite, {rng}")
+    if (v <= low if low_open else v < low) or (v >= high if high_open else v > high):
+        raise ValueError(f"{name} = {v:g} is out of range: allowed {rng}")
+    return v
+
+
+def _choice(name: str, v, choices) -> str:
+    if not isinstance(v, str) or v not in choices:
+        raise ValueError(f"{name} = {v!r} is not allowed: choose one of {list(choices)}")
+    return v
+
+
+def check_bound_case(case) -> None:
+    """Validate every field of a ``BoundCase`` (called from its ``__post_init__``).
+
+    Normalises ``positions`` (a list from JSON) to a tuple of ints on the frozen instance.
+    """
+    import models as M
+
+    from ._evaluate import FAMILIES
+
+    for name in ("L", "d", "m", "n", "n_test", "seeds"):
+        _int(name, getattr(case, name), 1)
+    _int("steps", case.steps, 1, 10_000_000)
+    for name in ("target_seed", "data_seed", "init_seed"):
+        _int(name, getattr(case, name), 0, SEED_MAX)
+    _real("scale", case.scale, *SCALE_RANGE)
+    _real("input_scale", case.input_scale, *SCALE_RANGE)
+    _real("delta", case.delta, 0.0, 1.0, low_open=True, high_open=True)
+    _real("delta_test", case.delta_test, 0.0, 1.0, low_open=True, high_open=True)
+    _real("lr_frac", case.lr_frac, 0.0, 1e6, low_open=True)
+    _choice("family", case.family, FAMILIES)
+    _choice("f", case.f, M.FUNCTIONS)
+    _choice("method", case.method, M.METHODS)
+    if hasattr(case, "parametrization"):
+        _choice("parametrization", case.parametrization, tuple(M.PARAMETRIZATIONS))
+    if getattr(case, "n_gap", None) is not None:
+        _int("n_gap", case.n_gap, 1)
+    if hasattr(case, "delta_gap"):
+        _real("delta_gap", case.delta_gap, 0.0, 1.0, low_open=True, high_open=True)
+    pos = case.positions
+    if pos is not None:
+        if isinstance(pos, (str, bytes)) or not isinstance(pos, (list, tuple)):
+            raise ValueError(f"positions must be null or a list of token positions 1 <= l_i <= L = "
+                             f"{case.L}, got {type(pos).__name__} {pos!r}")
+        object.__setattr__(case, "positions", M.check_positions(tuple(pos), case.L))
+
+
+# ---- resources ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Estimate:
+    """Peak memory (bytes) and arithmetic work (flop) of one bound case; ``seconds`` at ``rate``."""
+
+    memory: float
+    flops: float
+    rate: float
+    overhead_s: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.overhead_s + self.flops / self.rate
+
+    def text(self) -> str:
+        return f"~{_bytes(self.memory)} peak memory, ~{self.flops:.2g} flop (~{_duration(self.seconds)})"
+
+
+#: Effective rate of the evaluation on one CPU core (flop/s): XLA's small, latency-bound kernels
+#: run far below a BLAS peak. Only used to print a duration next to the estimate, plus the fixed
+#: cost of starting JAX and compiling (~20 s on an idle 2-core CPU).
+CPU_RATE = 1e9
+START_S = 20.0
+#: Resident memory of the Python process with JAX, NumPy and SciPy loaded, before any case
+#: (measured: a peak RSS of 4.05e8 bytes for a case of a few MB).
+RUNTIME_BYTES = 450e6
+
+
+def estimate_resources(case) -> Estimate:
+    """Memory and work of ``evaluate_bound_case(case)`` (an upper-bound model, see below).
+
+    n_tr is the training sample (GD: n; online SGD: its stream of ``steps`` examples); the
+    evaluation inputs are the n_test test inputs and the -net bounds' n_gap unlabelled ones.
+    - the analytic kernel (float64): Gram n_tr^2 and cross-Gram n_test x n_tr, a few copies in
+      the solve; ~30 flop per entry and position;
+    - the empirical NTK (float32, factored): three (n_tr, n_tr, L, L) arrays per seed (two einsum
+      products and their elementwise product), L^2 n_tr^2 m flop each (the jacobian form, used
+      when L > 1.5 m, holds n_tr m^2 per seed). Measured: peak RSS 1.46e9 bytes at L = 16, n = 400,
+      m = 64, two seeds, against 1.47e9 estimated;
+    - training: (n_tr + n_test) L m float32 activations kept for the backward pass, a few m^2
+      weights per seed; 6 n_tr L m^2 flop per GD step and seed (one example per SGD step);
+    - the linearised and network predictions: 6 (n_tr + n_test) L m^2 flop per seed.
+    """
+    n_tr = case.n if case.method == "gd" else case.steps
+    n_gap = getattr(case, "n_gap", None)  # the -net bounds' unlabelled inputs (default: n_test)
+    n_eval = case.n_test + (case.n_test if n_gap is None else n_gap)
+    n, nt, L, m, d, S = (float(x) for x in (n_tr, n_eval, case.L, case.m, case.d, case.seeds))
+    kernel_mem = 8 * (4 * n * n + 2 * n * nt)
+    if L <= 1.5 * m:
+        ntk_mem = 4 * S * (3 * n * n * L * L + 2 * n * L * m)
+        ntk_flops = S * 4 * n * n * L * L * m
+    else:
+        ntk_mem = 4 * S * 2 * n * m * m
+        ntk_flops = S * 6 * 2 * n * L * m * m * n
+    train_mem = 4 * S * (4 * (n + nt) * L * m + 6 * m * m + m * d)
+    data_mem = 4 * (n + nt) * L * d * 4
+    per_step = n if case.method == "gd" else 1.0
+    train_flops = S * case.steps * 6 * per_step * L * m * m
+    pred_flops = S * 6 * (n + nt) * L * m * m * 2
+    kernel_flops = 30 * (n * n + n * nt) * L
+    return Estimate(memory=kernel_mem + ntk_mem + train_mem + data_mem + RUNTIME_BYTES,
+                    flops=kernel_flops + ntk_flops + train_flops + pred_flops, rate=CPU_RATE,
+                    overhead_s=START_S)
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available to a new allocation (MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class ResourceError(ValueError):
+    """A case whose estimated memory exceeds what the machine has (override: --force)."""
+
+
+def forced() -> bool:
+    return os.environ.get(FORCE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def check_resources(cases, *, force: bool = False, what: str = "this case") -> Estimate:
+    """The largest estimate over ``cases``; raises ResourceError when it would not fit in memory
+    (unless ``force`` or RNN_CHECKS_FORCE=1)."""
+    cases = list(cases)
+    worst = max((estimate_resources(c) for c in cases), key=lambda e: e.memory)
+    avail = available_memory()
+    if avail is not None and worst.memory > 0.9 * avail and not (force or forced()):
+        raise ResourceError(
+            f"{what} needs an estimated {worst.text()}: more memory than the {_bytes(avail)} "
+            f"available; reduce n, n_test, L, m or seeds, or pass --force (or set {FORCE_ENV}=1) "
+            "to run it anyway")
+    return worst
+
+
+def _bytes(x: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if x < 1024 or unit == "TB":
+            return f"{x:.3g} {unit}"
+        x /= 1024
+    return f"{x:.3g} TB"  # pragma: no cover
+
+
+def _duration(s: float) -> str:
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.0f} min"
+    return f"{s / 3600:.1f} h"
