@@ -223,13 +223,10 @@ def cmd_case(a) -> int:
 
 
 def _jax_cache() -> None:
-    """Opt-in persistent compilation cache (RNN_CHECKS_JAX_CACHE=<dir>): a rerun starts warm."""
-    path = os.environ.get("RNN_CHECKS_JAX_CACHE")
-    if path:
-        import jax
+    """The persistent compilation cache (reports._jaxcache): on by default, location printed once."""
+    from ._jaxcache import enable_compilation_cache
 
-        jax.config.update("jax_compilation_cache_dir", path)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    enable_compilation_cache(announce=True)
 
 
 # ---- parser -----------------------------------------------------------------------------------

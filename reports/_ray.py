@@ -18,6 +18,9 @@ every item's records to the one append-only store (on the driver) the moment the
   oversubscribe them. (``--xla_cpu_multi_thread_eigen=false`` alone does not: with jax 0.10 a
   worker still keeps 3-4 threads busy on 2 cores; ``intra_op_parallelism_threads`` is not an XLA
   flag at all.) The workers also get ``OMP/MKL/OPENBLAS_NUM_THREADS``.
+- Compilation cache: every worker turns on JAX's persistent compilation cache
+  (``reports._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
+  set, else in the node's default user cache directory, so workers share compiled programs.
 - GPU: ``gpus_per_task`` (e.g. 1, or 0.5 to share a GPU between two tasks) reserves GPUs per task;
   each worker then preallocates only ``gpus_per_task`` of the XLA memory fraction, so tasks
   sharing a GPU do not each claim 75% of its memory.
@@ -37,7 +40,15 @@ _SLOT_FD: int | None = None  # held for the worker's lifetime: its CPU slot's lo
 
 
 def _worker_setup() -> None:
-    """Ray worker setup hook: pin this worker process to ``RNN_CHECKS_CPUS_PER_WORKER`` cores.
+    """Ray worker setup hook: CPU pinning (before XLA's client exists), then the compilation cache."""
+    from ._jaxcache import enable_compilation_cache
+
+    _pin_cpus()
+    enable_compilation_cache()
+
+
+def _pin_cpus() -> None:
+    """Pin this worker process to ``RNN_CHECKS_CPUS_PER_WORKER`` cores.
 
     Slots are claimed with an exclusive ``flock`` on a per-slot file, released by the kernel when
     the worker exits (or crashes), so concurrent workers on a node take disjoint cores. With more
@@ -76,6 +87,10 @@ def worker_env(cpus_per_task: float = 1, gpus_per_task: float = 0, pin_cpus: boo
         flags = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     if flags:
         env["XLA_FLAGS"] = flags
+    from ._jaxcache import ENV as cache_env
+
+    if cache_env in os.environ:  # the driver's choice (a directory, or off); else the worker's default
+        env[cache_env] = os.environ[cache_env]
     if 0 < gpus_per_task < 1 and "XLA_PYTHON_CLIENT_MEM_FRACTION" not in os.environ:
         env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{0.75 * gpus_per_task:.3f}"
     return env
