@@ -388,6 +388,16 @@ def _mutants(records: list[dict]) -> dict:
     return {"power": rows, "mutant_records": other}
 
 
+def _large_n(records: list[dict]) -> dict:
+    """The large-n design (``reports._large``): non-vacuous fraction of G1 per class and n, and
+    the cost of the run (its 'large-n' record)."""
+    from ._large import nonvacuous_by_n
+
+    runs = [{"config": r["config"], "timings": r.get("timings", {}), "metrics": r["metrics"]}
+            for r in records if r["kind"] == "large-n"]
+    return {"rows": nonvacuous_by_n(records), "runs": runs}
+
+
 def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
     """Everything the report shows, as plain JSON (report.json); report.md is rendered from it."""
     # an item that errored and then finished on a resumed run is not an error any more
@@ -412,7 +422,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "c1_spread_tol": C1_SPREAD_TOL, "position_effect": _position_effect(records),
         "mutants": _mutants(records), "plots": [], "plots_note": "",
         "networks": networks_section(records), "training_facts": training_facts_section(records),
-        "audit": audit_section(records),
+        "audit": audit_section(records), "large_n": _large_n(records),
     }
 
 

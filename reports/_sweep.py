@@ -29,15 +29,16 @@ from ._evaluate import (
     training_facts_records,
 )
 from ._executors import LocalExecutor
+from ._large import LargeNDesign, large_n_records
 from ._store import ResultsStore, make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
-          "training-facts": TrainingFactsDesign}
+          "training-facts": TrainingFactsDesign, "large-n": LargeNDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts'
+    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'large-n'
     spec: object
 
     def __post_init__(self):
@@ -58,6 +59,8 @@ class SweepItem:
             return f"scaling {s.claim} L={list(s.Ls)} n<={max(s.ns)}"
         if self.kind == "training-facts":
             return f"training-facts {s.parametrization} widths={list(s.widths)}"
+        if self.kind == "large-n":
+            return f"large-n G1 L={s.L} n<={max(s.ns)}"
         return f"kernel-mc widths={list(s.widths)}"
 
 
@@ -72,6 +75,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs.append(scaling_record(item.spec, fit_scaling(recs, item.spec)))
         elif item.kind == "training-facts":
             recs, _ = training_facts_records(item.spec)
+        elif item.kind == "large-n":
+            recs = large_n_records(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on
