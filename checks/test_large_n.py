@@ -137,3 +137,19 @@ def test_large_n_design_rejects_bad_grids():
         LargeNDesign(families=("bogus",))
     with pytest.raises(ValueError, match="L"):
         LargeNDesign(L=1)
+
+
+def test_factored_ntk_row_blocks_equal_the_whole(monkeypatch):
+    """The empirical NTK's (rows, n2, L, L) intermediate in row blocks (the last one padded with
+    zero rows) gives the unblocked kernel."""
+    import jax
+
+    import models as M
+    from models import _ntk
+
+    p = M.init_params(jax.random.key(0), M.RNNConfig(3, 16))
+    X = M.TokenDistribution(5, 3).sample(jax.random.key(1), 13)
+    whole = np.asarray(_ntk._ntk_factored(p.W, p.A, p.B, X, X))
+    monkeypatch.setattr(_ntk, "_BLOCK_ELEMS", 13 * 25 * 3)  # 3-row blocks, 5 of them
+    blocked = np.asarray(jax.jit(_ntk._ntk_factored.__wrapped__)(p.W, p.A, p.B, X, X))
+    np.testing.assert_allclose(blocked, whole, rtol=1e-6, atol=1e-6 * np.max(np.abs(whole)))
