@@ -123,7 +123,7 @@ def large_n_records(design: LargeNDesign) -> list[dict]:
                 cfg.pop(k, None)  # no network is trained here: G1 is about the kernel interpolant
             records.append(make_record(
                 "bound", "G1", cfg, design.data_seed, bound=b.to_dict(),
-                verdict=T.bound_verdict(b, risk["test_risk"], risk["n_test"], design.delta_test),
+                verdict=T.bound_verdict(b.value, risk["test_risk"], risk["n_test"], design.delta_test),
                 metrics={**risk, "predictor": "kernel interpolant",
                          "ratio": risk["test_risk"] / b.value if b.value > 0 else None,
                          "complexity": b.B**2 * b.trace / b.n if math.isfinite(b.B) else None,
