@@ -162,3 +162,22 @@ def test_zero_hidden_units_change_nothing_and_stay_zero(seed, extra):
     r_q = M.train(q, cfg, X, y, X_test=X, y_test=y)
     assert _close(r_q.W[:m, :m], r_p.W, rtol=1e-4)
     assert not np.any(np.asarray(r_q.W[m:])) and not np.any(np.asarray(r_q.W[:, m:]))
+
+
+def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
+    """evaluate_bound_case runs GD's network programs at models.length_bucket(L); every number it
+    records equals the unpadded evaluation's to float tolerance."""
+    from reports._evaluate import BoundCase, evaluate_bound_case
+
+    case = BoundCase(L=3, d=D, m=M_W, n=20, n_test=40, steps=5, seeds=1)
+    assert M.length_bucket(3) == 4
+    padded = evaluate_bound_case(case)
+    monkeypatch.setattr(M, "length_bucket", lambda L: L)
+    plain = evaluate_bound_case(case)
+    assert [r["claim"] for r in padded] == [r["claim"] for r in plain]
+    for a, b in zip(padded, plain):
+        assert a["verdict"] == b["verdict"]
+        for part in ("bound", "metrics"):
+            for k, v in b[part].items():
+                if isinstance(v, float) and np.isfinite(v):
+                    assert a[part][k] == pytest.approx(v, rel=1e-3, abs=1e-6), (a["claim"], part, k)

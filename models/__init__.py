@@ -11,6 +11,7 @@ from ._data import (
     RandomLabelTarget,
     Task,
     TokenDistribution,
+    length_bucket,
     pad_front,
     sample_bucket,
 )
@@ -50,5 +51,5 @@ __all__ = [
     "centred_apply", "get_parametrization", "check_choice", "check_float", "check_int",
     "check_positions", "check_tokens", "empirical_ntk", "eval_loss", "grad_w", "hidden_states",
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
-    "pad_front", "record_to_numpy", "sample_bucket", "sgd_samples", "train", "train_seeds",
+    "length_bucket", "pad_front", "record_to_numpy", "sample_bucket", "sgd_samples", "train", "train_seeds",
 ]

@@ -357,3 +357,14 @@ def pad_front(X, L: int):
     L = check_int("L", L, low=X.shape[1])
     zeros = np.zeros((X.shape[0], L - X.shape[1], X.shape[2]), X.dtype)
     return jax.device_put(np.concatenate([zeros, np.asarray(X)], axis=1))
+
+
+def length_bucket(L: int) -> int:
+    """The length the network programs of a sweep run at: the next power of two (>= L).
+
+    Chosen from measurements (benchmarks/README.md, "Shape buckets"): one GD + NTK +
+    linearization program set costs seconds to compile on a 2-core CPU, while padding L to the
+    next power of two costs at most 2x (at most +33% for the profiles' lengths 3 and 6) of a
+    training run that takes about as long; the profiles' other lengths are powers of two already."""
+    L = check_int("L", L, low=1)
+    return 1 << (L - 1).bit_length()
