@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report")
     r.add_argument("--profile", choices=profile_names(), default="default",
                    help="grid size: tiny (< 1 min), default (~10 min on 2 CPU cores), thorough; "
-                        "large: G1 for n up to 20,000 at L = 16 (tens of minutes, ~8 GiB)")
+                        "large: G1 for n up to 20,000 at L = 16 (tens of minutes, ~4 GiB)")
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "

@@ -161,7 +161,7 @@ def scaling_items(p: GridProfile) -> list[SweepItem]:
 
 
 #: Profiles that are one design rather than a grid: 'large' is G1 and C_n for n up to 20,000 at
-#: L = 16 (``reports._large``; tens of minutes and about 8 GiB on a 2-core CPU).
+#: L = 16 (``reports._large``; tens of minutes and about 4 GiB on a 2-core CPU).
 DESIGN_PROFILES = {"large": LargeNDesign()}
 
 

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import jax
 import jax.numpy as jnp
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from models import check_int, check_tokens
 
@@ -146,8 +147,8 @@ def ntk_gram(X, X2=None, *, block: int = 256, k0_fn=None, threads: int | None = 
         with jax.enable_x64(True):  # a k0_fn written with jax.numpy stays in float64
             for ij in tiles:
                 tile(ij)
-    else:
-        with ThreadPoolExecutor(min(threads, len(tiles))) as pool:
+    else:  # the tiles' d-dimensional matmuls are tiny: BLAS threads would only contend
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(min(threads, len(tiles))) as pool:
             list(pool.map(tile, tiles))
     if sym and k0_fn is None:
         # On the diagonal rho = 1 exactly, but rounding of c / sqrt(ab) gives 1 - O(1e-16), and

@@ -144,6 +144,7 @@ def nested_cholesky(H, *, overwrite: bool = False, rtol: float = 1e-13) -> Neste
     precision, e.g. duplicate sequences, L = 1, a zero input)."""
     from scipy.linalg import LinAlgError, cholesky
     from scipy.linalg.lapack import dtrcon
+    from threadpoolctl import threadpool_limits
 
     H = np.asarray(H, np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
@@ -156,7 +157,11 @@ def nested_cholesky(H, *, overwrite: bool = False, rtol: float = 1e-13) -> Neste
     # can overwrite (a C-ordered H would be copied whole first); scipy zeroes the upper triangle.
     A = H.T if H.flags.c_contiguous else H
     try:
-        C = cholesky(A, lower=True, overwrite_a=overwrite, check_finite=True)
+        # One BLAS thread: OpenBLAS's threaded dpotrf (dpotrf_L_parallel / dsyrk_thread) wrote
+        # past a buffer and segfaulted twice here at n = 20,000 with 2 threads (OpenBLAS 0.3.30;
+        # cf. OpenMathLib/OpenBLAS#2562, #1413); the serial path is the well-trodden one.
+        with threadpool_limits(1, user_api="blas"):
+            C = cholesky(A, lower=True, overwrite_a=overwrite, check_finite=True)
     except (LinAlgError, ValueError) as e:
         raise SingularKernelError(
             f"kernel Gram H (n = {H.shape[0]}) is not positive definite to float64 precision "
