@@ -45,7 +45,7 @@ def _targets(L):
 
 @given(n=st.sampled_from((1, 17, 171, 300)), L=st.sampled_from((2, 5)), seed=seeds(),
        noise=st.sampled_from((0.0, 0.25)), scale=st.sampled_from((0.1, 1.0, 10.0)))
-@example(n=171, L=2, seed=0, noise=0.25, scale=1.0)  # k = n L d = 1026: just past a bucket edge
+@example(n=2731, L=2, seed=0, noise=0.25, scale=1.0)  # k = n L d = 16386: just past a bucket edge
 @settings(max_examples=6)
 def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
     key = jax.random.key(seed)

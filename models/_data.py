@@ -74,7 +74,7 @@ class TokenDistribution:
 
 
 def sample_bucket(k: int) -> int:
-    """The number of normals a draw of k is made at: the next power of two, at least 1024.
+    """The number of normals a draw of k is made at: the next power of two, at least 2^14.
 
     Exact, not approximate: with JAX's partitionable threefry (the default) random bits are a
     function of the element's flat index, so the first k numbers of a draw of N >= k are the draw
@@ -82,12 +82,14 @@ def sample_bucket(k: int) -> int:
     One compiled sampler then serves every sample of k in (N/2, N] numbers, for every (n, L, d),
     instead of one program per shape (a draw is O(k): the padding is free next to the
     compilation it saves). ``checks/test_buckets.py`` holds this to equality."""
-    return max(1024, 1 << (int(k) - 1).bit_length())
+    return max(1 << 14, 1 << (int(k) - 1).bit_length())
 
 
 def row_bucket(n: int) -> int:
-    """The number of rows a row-wise function of a sample runs on: the next power of two, >= 16."""
-    return max(16, 1 << (int(n) - 1).bit_length())
+    """The number of rows a row-wise function of a sample (its target) runs on: the next power of
+    two, at least 1024 (a target costs O(rows N d): padding small samples is free, and then one
+    program per target serves every sample of up to 1024 rows)."""
+    return max(1024, 1 << (int(n) - 1).bit_length())
 
 
 @partial(jax.jit, static_argnums=(1, 2))
