@@ -260,10 +260,13 @@ def _large_n(plt, records, rep):
     for i, fam in enumerate(sorted({r["family"] for r in rows})):
         rs = sorted((r for r in rows if r["family"] == fam), key=lambda r: r["n"])
         n = [r["n"] for r in rs]
-        axes[0].plot(n, [r["non_vacuous_fraction"] for r in rs], "o-", color=f"C{i}", label=fam)
-        axes[1].plot(n, [r["g1_median"] for r in rs], "o-", color=f"C{i}", label=f"{fam}: G1")
-        axes[1].plot(n, [r["test_risk_median"] for r in rs], "x:", color=f"C{i}",
-                     label=f"{fam}: test risk")
+        mk = "os^D"[i % 4]  # classes can coincide (G1's B sits on a grid): markers tell them apart
+        axes[0].plot(n, [r["non_vacuous_fraction"] for r in rs], f"{mk}-", color=f"C{i}",
+                     label=fam, alpha=0.8, mfc="none")
+        axes[1].plot(n, [r["g1_median"] for r in rs], f"{mk}-", color=f"C{i}", label=f"{fam}: G1",
+                     alpha=0.8, mfc="none")
+        axes[1].plot(n, [r["test_risk_median"] for r in rs], f"{mk}:", color=f"C{i}",
+                     label=f"{fam}: test risk", alpha=0.8)
     axes[1].axhline(1.0, color="k", ls="--", lw=1, label="vacuous (bound >= 1)")
     for ax in axes:
         ax.set_xscale("log")
