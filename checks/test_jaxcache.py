@@ -113,3 +113,16 @@ def test_a_subprocess_writes_then_hits_the_cache(tmp_path):
     assert runs[0]["miss"] >= 1 and runs[0]["hit"] == 0
     assert runs[1]["hit"] == runs[0]["miss"] and runs[1]["miss"] == 0
     assert list((tmp_path / "c").iterdir())
+
+
+def test_ray_workers_get_the_drivers_choice(monkeypatch):
+    """Ray workers turn the cache on in their setup hook, in the driver's directory (or off) when
+    the driver chose one, else in their node's default."""
+    from reports._ray import worker_env
+
+    monkeypatch.setenv("RNN_CHECKS_JAX_CACHE", "/some/shared/dir")
+    assert worker_env(1, 0)["RNN_CHECKS_JAX_CACHE"] == "/some/shared/dir"
+    monkeypatch.setenv("RNN_CHECKS_JAX_CACHE", "off")
+    assert worker_env(1, 0)["RNN_CHECKS_JAX_CACHE"] == "off"
+    monkeypatch.delenv("RNN_CHECKS_JAX_CACHE")
+    assert "RNN_CHECKS_JAX_CACHE" not in worker_env(1, 0)
