@@ -30,6 +30,10 @@ def _runner(name: str):
         from ._ntk_bench import ntk as fn
     elif name == "compile":
         from ._compile_bench import compile_cache as fn
+    elif name == "cli":
+        from ._cli_bench import cli_compile as fn
+    elif name == "large-n":
+        from ._large_bench import large_n as fn
     else:
         raise ValueError(name)
     return fn

@@ -85,9 +85,12 @@ def _skip_torch(case: str, target: str) -> Ratio:
 
 def torch_baseline(quick: bool = False) -> list[Ratio]:
     """(2) our GD against the PyTorch eager baseline of the same model and update."""
-    cases = [("m=64 n=128 L=10", 64, 100, 1, ">= 3"),
-             ("m=64 n=128 L=10, 16 seeds", 64, 50, 16, ">= 5"),
-             ("m=512 n=128 L=10", 512, 10, 1, ">= 1")]
+    # Informational rows (issue 12): the former targets (>= 3, >= 5, >= 1) assumed PyTorch eager
+    # is overhead-bound at these sizes; on 2 CPU cores both sides are matmul-bound
+    # (benchmarks/README.md, "Why the misses"), so no speedup target is meaningful here.
+    cases = [("m=64 n=128 L=10", 64, 100, 1, None),
+             ("m=64 n=128 L=10, 16 seeds", 64, 50, 16, None),
+             ("m=512 n=128 L=10", 512, 10, 1, None)]
     if not tb.available():
         return [_skip_torch(c[0], c[4]) for c in cases]
     import torch
@@ -158,7 +161,9 @@ def seeds(quick: bool = False) -> list[Ratio]:
     means vmapping gained nothing. Target: efficiency >= 0.8 for small models.
     """
     K = 16
-    cases = [("small: m=16 n=32 L=5 d=4", 16, 32, 5, 4, 200, ">= 0.8"),
+    # The former target (>= 0.8 for the small model) is retired (issue 12): XLA:CPU runs a
+    # vmapped small matmul at about the per-seed speed of an unbatched one (README).
+    cases = [("small: m=16 n=32 L=5 d=4", 16, 32, 5, 4, 200, None),
              ("m=32 n=64 L=8 d=8", 32, 64, 8, 8, 100, None),
              ("m=64 n=128 L=10 d=8", 64, 128, 10, 8, 50, None)]
     if quick:
@@ -178,7 +183,7 @@ def seeds(quick: bool = False) -> list[Ratio]:
         best = interleaved({"vmapped": vm, "sequential": seq}, rounds=3 if quick else 5, budget_s=60)
         speedup = best["sequential"] / best["vmapped"]
         out.append(Ratio("seeds", f"K={K} {case}", "(t_seq / t_vmap) / K", speedup / K, target=target,
-                         note="" if target else "informational (not a small model)",
+                         note="informational (target retired on CPU: see README)",
                          details={"K": K, "steps": steps, "speedup": speedup,
                                   "t_vmapped_s": best["vmapped"], "t_sequential_s": best["sequential"]}))
     return out

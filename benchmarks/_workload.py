@@ -4,12 +4,8 @@
 
 It exercises what the fast test tier exercises at small sizes (forward pass, GD and SGD training
 of one and of several seeds, both empirical-NTK methods, the linearized predictor, the analytic
-kernel) and prints one JSON line: the workload's wall time and the compilation counts, from
-``jax.monitoring`` listeners:
-- ``traces``: jaxpr traces (``/jax/core/compile/jaxpr_trace_duration``);
-- ``compiles``: executables requested from the backend (``/jax/core/compile/backend_compile_duration``,
-  which also fires on a persistent-cache hit);
-- ``cache_hits`` / ``cache_misses``: persistent compilation cache outcomes.
+kernel) and prints one JSON line: the workload's wall time and the compilation counts of
+``benchmarks/_jaxevents.py``.
 """
 
 from __future__ import annotations
@@ -26,24 +22,9 @@ def main(cache_dir: str, quick: bool = False) -> dict:
         jax.config.update("jax_compilation_cache_dir", cache_dir)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
         jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    counts = {"traces": 0, "compiles": 0, "cache_hits": 0, "cache_misses": 0}
-    compile_s = [0.0]
+    from benchmarks._jaxevents import count_compilations
 
-    def on_duration(event, duration, **kw):
-        if event == "/jax/core/compile/jaxpr_trace_duration":
-            counts["traces"] += 1
-        elif event == "/jax/core/compile/backend_compile_duration":
-            counts["compiles"] += 1
-            compile_s[0] += duration
-
-    def on_event(event, **kw):
-        if event == "/jax/compilation_cache/cache_hits":
-            counts["cache_hits"] += 1
-        elif event == "/jax/compilation_cache/cache_misses":
-            counts["cache_misses"] += 1
-
-    jax.monitoring.register_event_duration_secs_listener(on_duration)
-    jax.monitoring.register_event_listener(on_event)
+    counts = count_compilations()
 
     import numpy as np
 
@@ -76,7 +57,7 @@ def main(cache_dir: str, quick: bool = False) -> dict:
     theory.ntk_gram(np.asarray(X))
     theory.ntk_gram(np.asarray(X), np.asarray(Xte))
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, "compile_s": compile_s[0], **counts}
+    return {"wall_s": wall, **counts}
 
 
 if __name__ == "__main__":

@@ -14,21 +14,19 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-import jax
 import pytest
 from hypothesis import settings
 
 from checks._profiles import active_profile
+from reports._jaxcache import enable_compilation_cache
 from reports._store import ResultsStore
 from reports._summary import claim_summaries, mutant_summaries
 
 settings.load_profile(active_profile())
 
-# JAX's persistent compilation cache makes a second run of the suite start warm.
-_cache = os.environ.get("RNN_CHECKS_JAX_CACHE", str(Path(__file__).resolve().parent.parent / ".jax_cache"))
-if _cache:
-    jax.config.update("jax_compilation_cache_dir", _cache)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+# JAX's persistent compilation cache (every compilation; RNN_CHECKS_JAX_CACHE=<dir>|off) makes a
+# second run of the suite start warm.
+enable_compilation_cache()
 
 
 def _store_path() -> Path:

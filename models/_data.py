@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._validation import check_choice, check_float, check_int, check_positions
+from ._validation import check_choice, check_float, check_int, check_positions, check_tokens
 
 TOKEN_KINDS = ("gaussian", "sphere")
 
@@ -47,13 +48,58 @@ class TokenDistribution:
         check_choice("kind", self.kind, TOKEN_KINDS)
 
     def sample(self, key: jax.Array, n: int, dtype=jnp.float32) -> jax.Array:
-        """n sequences, shape (n, L, d)."""
-        Z = jax.random.normal(key, (n, self.L, self.d), dtype)
+        """n sequences, shape (n, L, d): the numbers of ``_draw(key, n)``, at one compiled
+        program per ``sample_bucket`` of n L d (see there)."""
+        if isinstance(key, jax.core.Tracer):  # inside a trace: shapes are the caller's business
+            return self._draw(key, n, dtype)
+        n = check_int("n", n, low=1)
+        return jax.device_put(self._host_draw(key, n, jnp.dtype(dtype)))  # (no per-shape program)
+
+    def _draw(self, key, n: int, dtype):
+        """The definition: X = Z r / sqrt(d) (gaussian) or r Z / ||Z|| per token (sphere),
+        Z ~ N(0, I) of shape (n, L, d)."""
+        return self._shape(jax.random.normal(key, (n, self.L, self.d), dtype), jnp)
+
+    def _shape(self, Z, xp):
         if self.kind == "sphere":
-            Z = Z / jnp.linalg.norm(Z, axis=-1, keepdims=True) * self.scale
-        else:
-            Z = Z * (self.scale / math.sqrt(self.d))
-        return Z
+            return Z / xp.linalg.norm(Z, axis=-1, keepdims=True) * xp.asarray(self.scale, Z.dtype)
+        return Z * xp.asarray(self.scale / math.sqrt(self.d), Z.dtype)
+
+    def _host_draw(self, key, n: int, dtype) -> np.ndarray:
+        k = n * self.L * self.d
+        Z = np.asarray(_normal_flat(key, sample_bucket(k), dtype))[:k].reshape(n, self.L, self.d)
+        # gaussian: one multiply, which NumPy rounds exactly as XLA does; sphere: the norm's
+        # float32 sum may round differently (XLA's own reductions differ by shape, too)
+        return self._shape(Z, np)
+
+
+def sample_bucket(k: int) -> int:
+    """The number of normals a draw of k is made at: the next power of two, at least 2^14.
+
+    Exact, not approximate: with JAX's partitionable threefry (the default) random bits are a
+    function of the element's flat index, so the first k numbers of a draw of N >= k are the draw
+    of k, whatever shape they are then given, and tokens, targets and label noise are row-wise.
+    One compiled sampler then serves every sample of k in (N/2, N] numbers, for every (n, L, d),
+    instead of one program per shape (a draw is O(k): the padding is free next to the
+    compilation it saves). ``checks/test_buckets.py`` holds this to equality."""
+    return max(1 << 14, 1 << (int(k) - 1).bit_length())
+
+
+def row_bucket(n: int) -> int:
+    """The number of rows a row-wise function of a sample (its target) runs on: the next power of
+    two, at least 1024 (a target costs O(rows N d): padding small samples is free, and then one
+    program per target serves every sample of up to 1024 rows)."""
+    return max(1024, 1 << (int(n) - 1).bit_length())
+
+
+@partial(jax.jit, static_argnums=(1, 2))
+def _normal_flat(key, size: int, dtype):
+    return jax.random.normal(key, (size,), dtype)
+
+
+@jax.jit
+def _eval_target(target, X):
+    return target(X)
 
 
 FUNCTIONS = ("sin", "cos", "exp", "tanh", "poly", "linear")
@@ -271,8 +317,21 @@ class Task:
     def sample(self, key: jax.Array, n: int, dtype=jnp.float32):
         """n i.i.d. pairs (X, y): X of shape (n, L, d), y of shape (n,)."""
         n = check_int("n", n, low=1)
+        if isinstance(key, jax.core.Tracer):
+            return self._draw(key, n, dtype)
+        dtype = jnp.dtype(dtype)
         kx, kn = jax.random.split(key)
-        X = self.tokens.sample(kx, n, dtype)
+        # the target runs on a bucket of rows (one compiled program per bucket), then is cut
+        nb = row_bucket(n)
+        Xb = self.tokens._host_draw(kx, nb, dtype)
+        y = np.asarray(_eval_target(self.target, jax.device_put(Xb)))[:n]
+        if self.noise > 0:
+            y = y + np.asarray(self.noise, dtype) * np.asarray(_normal_flat(kn, sample_bucket(n), dtype))[:n]
+        return jax.device_put(Xb[:n]), jax.device_put(y)
+
+    def _draw(self, key, n: int, dtype):
+        kx, kn = jax.random.split(key)
+        X = self.tokens._draw(kx, n, dtype)
         y = self.target(X)
         if self.noise > 0:
             y = y + self.noise * jax.random.normal(kn, y.shape, dtype)
@@ -284,3 +343,30 @@ class Task:
 
 
 _register(Task, ("target",))
+
+
+
+def pad_front(X, L: int):
+    """X (n, L0, d) with L - L0 zero tokens put in front: (n, L, d).
+
+    Exact for the W-only RNN (THEORY.md section 2): h_0 = 0 and relu(W 0 + A 0) = 0, so the hidden
+    state is still 0 when the real tokens start, and f, grad_W f, the empirical NTK and the
+    analytic kernel H are those of X (``checks/test_buckets.py``). One compiled program per
+    bucket of lengths then serves several L. Targets are computed on X, never on the padding."""
+    X = check_tokens("X", X)
+    if X.ndim != 3:
+        raise ValueError(f"X must have shape (n, L, d), got {X.shape}")
+    L = check_int("L", L, low=X.shape[1])
+    zeros = np.zeros((X.shape[0], L - X.shape[1], X.shape[2]), X.dtype)
+    return jax.device_put(np.concatenate([zeros, np.asarray(X)], axis=1))
+
+
+def length_bucket(L: int) -> int:
+    """The length the network programs of a sweep run at: the next power of two (>= L).
+
+    Chosen from measurements (benchmarks/README.md, "Shape buckets"): one GD + NTK +
+    linearization program set costs seconds to compile on a 2-core CPU, while padding L to the
+    next power of two costs at most 2x (at most +33% for the profiles' lengths 3 and 6) of a
+    training run that takes about as long; the profiles' other lengths are powers of two already."""
+    L = check_int("L", L, low=1)
+    return 1 << (L - 1).bit_length()

@@ -10,8 +10,9 @@ parametrization K_m / m -> H, in the contrast one K_m -> H (``Parametrization.ke
 Two ways to compute K_m (the benchmarks pick the faster per size):
 - 'jacobian': materialise J (n, m*m) with jax.jacrev and contract; O(n m^2) memory.
 - 'factored': grad_W f(x) = sum_l delta_l h_{l-1}^T with delta_l = df/dg_l, so
-  K(x, x') = sum_{l, k} (delta_l . delta'_k)(h_{l-1} . h'_{k-1}); O(n L m) memory and
-  O(n n' L^2 m) time, which wins whenever L < ~1.5 m (measured; see ``_auto_method``).
+  K(x, x') = sum_{l, k} (delta_l . delta'_k)(h_{l-1} . h'_{k-1}); O(n L m) memory plus row blocks
+  of the (n, n', L, L) intermediate (bounded size), and O(n n' L^2 m) time, which wins whenever
+  L < ~1.5 m (measured; see ``_auto_method``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,28 @@ def ntk_factors(W, A, B, X):
 def _ntk_factored(W, A, B, X1, X2):
     d1, h1 = ntk_factors(W, A, B, X1)
     d2, h2 = ntk_factors(W, A, B, X2)
-    gd = jnp.einsum("ilm,jkm->ijlk", d1, d2)
-    gh = jnp.einsum("ilm,jkm->ijlk", h1, h2)
-    return jnp.sum(gd * gh, axis=(2, 3))
+    n1, n2, L = X1.shape[0], X2.shape[0], X1.shape[1]
+    # The (rows, n2, L, L) intermediates are blocked over rows of X1 so they stay under
+    # _BLOCK_ELEMS elements (n1 n2 L^2 whole: 2.6 GB in float32 at n = 2000, L = 16); a block
+    # of zero rows pads the last one (its kernel rows are 0 and are cut).
+    rows = max(1, min(n1, _BLOCK_ELEMS // max(1, n2 * L * L)))
+
+    def block(args):
+        d, h = args
+        gd = jnp.einsum("ilm,jkm->ijlk", d, d2)
+        gh = jnp.einsum("ilm,jkm->ijlk", h, h2)
+        return jnp.sum(gd * gh, axis=(2, 3))
+
+    if rows == n1:
+        return block((d1, h1))
+    nb = -(-n1 // rows)
+    pad = ((0, nb * rows - n1), (0, 0), (0, 0))
+    d1b = jnp.pad(d1, pad).reshape(nb, rows, L, -1)
+    h1b = jnp.pad(h1, pad).reshape(nb, rows, L, -1)
+    return jax.lax.map(block, (d1b, h1b)).reshape(nb * rows, n2)[:n1]
+
+
+_BLOCK_ELEMS = 1 << 25  # elements of one (rows, n2, L, L) intermediate: 128 MiB in float32
 
 
 @jax.jit

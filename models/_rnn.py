@@ -101,6 +101,7 @@ class RNNConfig:
         return PARAMETRIZATIONS[self.parametrization]
 
 
+@partial(jax.jit, static_argnames=("cfg",))  # one compiled program per config, not 3 per op
 def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
     """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1) ("lazy") or N(0, 1/m) ("contrast") entrywise."""
     kw, ka, kb = jax.random.split(key, 3)
@@ -111,6 +112,7 @@ def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
     return Params(W, A, B)
 
 
+@partial(jax.jit, static_argnames=("cfg",))
 def init_seeds(keys: jax.Array, cfg: RNNConfig) -> Params:
     """Independent initializations, one per key, stacked on a leading seed axis."""
     return jax.vmap(lambda k: init_params(k, cfg))(keys)

@@ -237,7 +237,9 @@ def train_seeds(params: Params, cfg: TrainConfig, X=None, y=None, *, X_test, y_t
     if cfg.method == "gd":
         if X is None or y is None:
             raise ValueError("method='gd' needs the training set X, y")
-        X, y, Xte, yte = _check_data(jax.tree.map(lambda a: a[0], params), X, y, X_test, y_test)
+        # _check_data reads only A's last axis and W's dtype: the stacked params serve (indexing
+        # seed 0 out of them would compile two eager programs per shape)
+        X, y, Xte, yte = _check_data(params, X, y, X_test, y_test)
         return _gd_seeds(params.W, params.A, params.B, X, y, Xte, yte, cfg.lr, cfg.blowup,
                          steps=cfg.steps, loss=cfg.loss, centred=cfg.centred)
     if task is None or keys is None:

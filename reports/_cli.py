@@ -29,7 +29,7 @@ _interrupted = False
 
 #: The sweep grids' names (``_grid.PROFILES``, which imports JAX, and 'real', the real-data
 #: sweep of reports/_real.py; a test keeps them equal).
-RUN_PROFILES = ("default", "quality", "real", "thorough", "tiny")
+RUN_PROFILES = ("default", "large", "quality", "real", "thorough", "tiny")
 
 
 class CLIError(Exception):
@@ -177,7 +177,7 @@ def _infer_profiles(records: list[dict]) -> set[str]:
 
     ids = {r.get("item_id") for r in records if r.get("item_id")}
     return {f"run:{p}" for p in RUN_PROFILES
-            if p != "real" and ids & {it.item_id for it in default_items(p)}}
+            if p not in ("real", "large") and ids & {it.item_id for it in default_items(p)}}
 
 
 def cmd_run(a) -> int:
@@ -401,13 +401,10 @@ class _elapsed_bar:
 
 
 def _jax_cache() -> None:
-    """Opt-in persistent compilation cache (RNN_CHECKS_JAX_CACHE=<dir>): a rerun starts warm."""
-    path = os.environ.get("RNN_CHECKS_JAX_CACHE")
-    if path:
-        import jax
+    """The persistent compilation cache (reports._jaxcache): on by default, location printed once."""
+    from ._jaxcache import enable_compilation_cache
 
-        jax.config.update("jax_compilation_cache_dir", path)
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    enable_compilation_cache(announce=True)
 
 
 # ---- parser -----------------------------------------------------------------------------------
@@ -439,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report")
     r.add_argument("--profile", choices=RUN_PROFILES, default="default",
                    help="grid size: tiny (about a minute), default (~15-20 min on 2 CPU cores), "
-                        "thorough; quality: default plus n and m sweeps; real: UCR/UEA datasets "
+                        "thorough; quality: default plus n and m sweeps; large: G1 for n up to "
+                        "20,000 at L = 16 (tens of minutes, ~4 GiB); real: UCR/UEA datasets "
                         "(needs the 'data' extra)")
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,

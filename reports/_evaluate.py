@@ -310,13 +310,18 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     t_g1 = time.perf_counter()
 
     # ---- train the networks (one vmapped call) ------------------------------------------------
-    K = np.asarray(_ntk_seeds(params0.W, params0.A, params0.B, jnp.asarray(X)), np.float64)
+    # GD's network programs run at a bucket of lengths: zero tokens in front are exact
+    # (models.pad_front), and one compiled set then serves several L (models.length_bucket)
+    Xn, Xte_n, Xgap_n = X, Xte, Xgap
+    if case.method == "gd" and M.length_bucket(case.L) != case.L:
+        Xn, Xte_n, Xgap_n = (M.pad_front(a, M.length_bucket(case.L)) for a in (X, Xte, Xgap))
+    K = np.asarray(_ntk_seeds(params0.W, params0.A, params0.B, jnp.asarray(Xn)), np.float64)
     lam_max = float(max(np.linalg.eigvalsh(k)[-1] for k in K))
     kscale = par.kernel_scale(case.m)
     if case.method == "gd":
         lr = case.lr_frac / lam_max if lam_max > 0 else case.lr_frac
         tcfg = M.TrainConfig("gd", lr, case.steps, centred=par.centred)
-        rec = M.train_seeds(params0, tcfg, X, y, X_test=Xte, y_test=yte)
+        rec = M.train_seeds(params0, tcfg, Xn, y, X_test=Xte_n, y_test=yte)
     else:
         hmax = float(np.max(np.diag(H))) if np.any(H) else 1.0
         lr = case.lr_frac / (kscale * max(hmax, 1e-12))
@@ -325,11 +330,11 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     rec = M.record_to_numpy(rec)
     t_train = time.perf_counter()
     W_T = jnp.asarray(rec["W"])
-    allX = jnp.concatenate([jnp.asarray(X), Xte, Xgap])
+    allX = jnp.concatenate([jnp.asarray(Xn), Xte_n, Xgap_n])
     lin_all, net_all = (np.asarray(a, np.float64) for a in
                         _lin_and_net(params0.W, params0.A, params0.B, W_T, allX, par.centred))
     sl_tr, sl_te, sl_gap = slice(0, n), slice(n, n + case.n_test), slice(n + case.n_test, None)
-    K_T = np.asarray(_ntk_seeds(W_T, params0.A, params0.B, jnp.asarray(X)), np.float64)
+    K_T = np.asarray(_ntk_seeds(W_T, params0.A, params0.B, jnp.asarray(Xn)), np.float64)
     t_lin = time.perf_counter()
 
     # ---- f_ker for G1-net: kernel GD / SGD at the network's steps and effective step ----------

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
+from ._large import LargeNDesign
 from ._sweep import SweepItem
 
 
@@ -180,6 +181,15 @@ def scaling_items(p: GridProfile) -> list[SweepItem]:
     return out
 
 
+#: Profiles that are one design rather than a grid: 'large' is G1 and C_n for n up to 20,000 at
+#: L = 16 (``reports._large``; tens of minutes and about 4 GiB on a 2-core CPU).
+DESIGN_PROFILES = {"large": LargeNDesign()}
+
+
+def profile_names() -> list[str]:
+    return sorted([*PROFILES, *DESIGN_PROFILES])
+
+
 def default_items(profile: str = "default") -> list[SweepItem]:
     """The sweep of ``python -m reports run --profile <profile>`` (a list of SweepItem).
 
@@ -189,8 +199,10 @@ def default_items(profile: str = "default") -> list[SweepItem]:
         from ._real import real_cases
 
         return [SweepItem("real", c) for c in real_cases()]
+    if profile in DESIGN_PROFILES:
+        return [SweepItem("large-n", DESIGN_PROFILES[profile])]
     if profile not in PROFILES:
-        raise ValueError(f"profile {profile!r} is unknown: choose one of {sorted(PROFILES)}")
+        raise ValueError(f"profile {profile!r} is unknown: choose one of {profile_names()}")
     p = PROFILES[profile]
     items = bound_items(p) + scaling_items(p)
     if p.mc is not None:

@@ -176,6 +176,37 @@ def _kernel(rep) -> list[str]:
     return out
 
 
+def _large_n(rep) -> list[str]:
+    ln = rep.get("large_n") or {}
+    if not ln.get("rows"):
+        return []
+    out = ["## G1 at large n (`--profile large`, THEORY.md section 4)", "",
+           "G1 for the minimum-norm kernel interpolant of the first n points of one sample (nested "
+           "n, one Gram and one Cholesky factor for all of them), per concept class over independent "
+           "target seeds. The parity and random-label classes are negative controls: their bound "
+           "should stay vacuous.", ""]
+    fams = sorted({r["family"] for r in ln["rows"]})
+    ns = sorted({r["n"] for r in ln["rows"]})
+    cell = {(r["family"], r["n"]): r for r in ln["rows"]}
+
+    def show(c):
+        return (f"{fmt(c['non_vacuous_fraction'], 2)} (G1 {fmt(c['g1_median'])}, "
+                f"risk {fmt(c['test_risk_median'])})") if c else "-"
+
+    rows = [[f"n = {n}"] + [show(cell.get((f, n))) for f in fams] for n in ns]
+    out.append(_table(rows, ["", *[f"{f}: non-vacuous (median G1, risk)" for f in fams]]))
+    viol = sum(r["violations"] for r in ln["rows"])
+    out += ["", f"Violations: {viol}."]
+    for run in ln["runs"]:
+        t, m = run["timings"], run["metrics"]
+        out.append(f"Cost at n_max = {run['config'].get('n_max')}, L = {run['config'].get('L')}: Gram "
+                   f"{fmt(t.get('gram_s'))} s, Cholesky {fmt(t.get('factor_s'))} s, test cross-Gram "
+                   f"{fmt(t.get('cross_gram_s'))} s, all n and classes {fmt(t.get('solves_s'))} s, "
+                   f"total {fmt(t.get('total_s'))} s; peak RSS {fmt(m.get('peak_rss_gib'))} GiB; "
+                   f"estimated cond(H) {fmt(m.get('cond_est'))}.")
+    return out
+
+
 def _position(rep) -> list[str]:
     out = ["## Position effect (docs/theory.md section 3)", "",
            "The last token enters H only through a degree-0 arc-cosine kernel, so a target of X_L "
@@ -272,7 +303,7 @@ def to_markdown(rep: dict) -> str:
             "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
             ""]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
-             _violations(rep), _failures(rep), _scaling(rep), _kernel(rep),
+             _violations(rep), _failures(rep), _scaling(rep), _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]
     return "\n".join(line for part in parts for line in [*part, ""])

@@ -9,6 +9,8 @@
 - kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3);
 - quality_scatter.png: each bound / measure against the generalization gap, one panel per measure,
   one point per configuration, with Kendall's tau (reports/_quality.py).
+- g1_large_n.png: G1's non-vacuous fraction and median bound against n per concept class (the
+  large-n design, ``--profile large``).
 
 A plot whose data is absent from the store is skipped (and said so), never drawn empty.
 """
@@ -43,7 +45,8 @@ def make_plots(records: list[dict], rep: dict, out: Path) -> tuple[list[Path], s
     made, skipped = [], []
     for name, fn in (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling),
                      ("complexity_heatmap", _heatmap), ("position_effect", _position),
-                     ("kernel_convergence", _kernel), ("quality_scatter", _quality)):
+                     ("kernel_convergence", _kernel), ("quality_scatter", _quality),
+                     ("g1_large_n", _large_n)):
         path = out / f"{name}.png"
         fig = fn(plt, records, rep)
         if fig is None:
@@ -281,4 +284,36 @@ def _quality(plt, records, rep):
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def _large_n(plt, records, rep):
+    rows = (rep.get("large_n") or {}).get("rows") or []
+    if not rows:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for i, fam in enumerate(sorted({r["family"] for r in rows})):
+        rs = sorted((r for r in rows if r["family"] == fam), key=lambda r: r["n"])
+        n = [r["n"] for r in rs]
+        mk = "os^D"[i % 4]  # classes can coincide (G1's B sits on a grid): markers tell them apart
+        axes[0].plot(n, [r["non_vacuous_fraction"] for r in rs], f"{mk}-", color=f"C{i}",
+                     label=fam, alpha=0.8, mfc="none")
+        axes[1].plot(n, [r["g1_median"] for r in rs], f"{mk}-", color=f"C{i}", label=f"{fam}: G1",
+                     alpha=0.8, mfc="none")
+        axes[1].plot(n, [r["test_risk_median"] for r in rs], f"{mk}:", color=f"C{i}",
+                     label=f"{fam}: test risk", alpha=0.8)
+    axes[1].axhline(1.0, color="k", ls="--", lw=1, label="vacuous (bound >= 1)")
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("sample size n")
+        ax.grid(alpha=0.3, which="both")
+    axes[1].set_yscale("log")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[0].set_ylabel("fraction of targets with G1 < 1")
+    axes[1].set_ylabel("median over targets")
+    axes[0].legend(fontsize=8)
+    axes[1].legend(fontsize=7)
+    L = {r["config"].get("L") for r in records if r["kind"] == "large-n"}
+    fig.suptitle(f"G1 at large n (L = {', '.join(map(str, sorted(L))) or '?'}): non-vacuous "
+                 "fraction per concept class")
     return fig

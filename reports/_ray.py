@@ -20,6 +20,9 @@ every item's records to the one append-only store (on the driver) the moment the
   flag at all.) The workers also get ``OMP/MKL/OPENBLAS_NUM_THREADS``.
 - Priority: a local instance runs its workers at nice 0, not Ray's default 15, which starves
   them on a loaded machine (``RAY_worker_niceness``; an explicit setting is respected).
+- Compilation cache: every worker turns on JAX's persistent compilation cache
+  (``reports._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
+  set, else in the node's default user cache directory, so workers share compiled programs.
 - GPU: ``gpus_per_task`` (e.g. 1, or 0.5 to share a GPU between two tasks) reserves GPUs per task;
   each worker then preallocates only ``gpus_per_task`` of the XLA memory fraction, so tasks
   sharing a GPU do not each claim 75% of its memory.
@@ -40,7 +43,15 @@ WORKER_NICENESS_ENV = "RAY_worker_niceness"  # Ray's own variable (ray_constants
 
 
 def _worker_setup() -> None:
-    """Ray worker setup hook: pin this worker process to ``RNN_CHECKS_CPUS_PER_WORKER`` cores.
+    """Ray worker setup hook: CPU pinning (before XLA's client exists), then the compilation cache."""
+    from ._jaxcache import enable_compilation_cache
+
+    _pin_cpus()
+    enable_compilation_cache()
+
+
+def _pin_cpus() -> None:
+    """Pin this worker process to ``RNN_CHECKS_CPUS_PER_WORKER`` cores.
 
     Slots are claimed with an exclusive ``flock`` on a per-slot file, released by the kernel when
     the worker exits (or crashes), so concurrent workers on a node take disjoint cores. With more
@@ -79,6 +90,10 @@ def worker_env(cpus_per_task: float = 1, gpus_per_task: float = 0, pin_cpus: boo
         flags = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     if flags:
         env["XLA_FLAGS"] = flags
+    from ._jaxcache import ENV as cache_env
+
+    if cache_env in os.environ:  # the driver's choice (a directory, or off); else the worker's default
+        env[cache_env] = os.environ[cache_env]
     if 0 < gpus_per_task < 1 and "XLA_PYTHON_CLIENT_MEM_FRACTION" not in os.environ:
         env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = f"{0.75 * gpus_per_task:.3f}"
     return env

@@ -433,6 +433,16 @@ def _mutants(records: list[dict]) -> dict:
     return {"power": rows, "mutant_records": other}
 
 
+def _large_n(records: list[dict]) -> dict:
+    """The large-n design (``reports._large``): non-vacuous fraction of G1 per class and n, and
+    the cost of the run (its 'large-n' record)."""
+    from ._large import nonvacuous_by_n
+
+    runs = [{"config": r["config"], "timings": r.get("timings", {}), "metrics": r["metrics"]}
+            for r in records if r["kind"] == "large-n"]
+    return {"rows": nonvacuous_by_n(records), "runs": runs}
+
+
 def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
     """Everything the report shows, as plain JSON (report.json); report.md is rendered from it."""
     # an item that errored and then finished on a resumed run is not an error any more
@@ -458,7 +468,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "position_verdict": position_verdict(pos),
         "mutants": _mutants(records), "plots": [], "plots_note": "",
         "networks": networks_section(records), "training_facts": training_facts_section(records),
-        "audit": audit_section(records),
+        "audit": audit_section(records), "large_n": _large_n(records),
         "real": real_section(records),
         "quality": quality_section(drop_superseded_errors(contents.records)),
     }

@@ -29,16 +29,17 @@ from ._evaluate import (
     training_facts_records,
 )
 from ._executors import LocalExecutor
+from ._large import LargeNDesign, large_n_records
 from ._real import RealCase, evaluate_real_case
 from ._store import ResultsStore, make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
-          "training-facts": TrainingFactsDesign, "real": RealCase}
+          "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'real'
+    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'real' | 'large-n'
     spec: object
 
     def __post_init__(self):
@@ -61,6 +62,8 @@ class SweepItem:
             return f"training-facts {s.parametrization} widths={list(s.widths)}"
         if self.kind == "real":
             return s.label()
+        if self.kind == "large-n":
+            return f"large-n G1 L={s.L} n<={max(s.ns)}"
         return f"kernel-mc widths={list(s.widths)}"
 
 
@@ -77,6 +80,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs, _ = training_facts_records(item.spec)
         elif item.kind == "real":
             recs = evaluate_real_case(item.spec)
+        elif item.kind == "large-n":
+            recs = large_n_records(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on

@@ -16,6 +16,7 @@ from ._bounds import (
     complexity,
     confidence_term,
     g1_bound,
+    g1_nested,
     g2_bound,
     gd_residual_bound,
     grid_index,
@@ -47,7 +48,14 @@ from ._claims import (
 )
 from ._growth import GROWTH_MODELS, SCALING_VERDICTS, GrowthFit, GrowthTest, compare_growth
 from ._kernel import ntk_diagonal, ntk_gram, ntk_gram_pair_reference
-from ._linalg import KernelSolve, SingularKernelError, kernel_solve, spectrum
+from ._linalg import (
+    KernelSolve,
+    NestedCholesky,
+    SingularKernelError,
+    kernel_solve,
+    nested_cholesky,
+    spectrum,
+)
 from ._predicted import (
     CALIBRATION_PATH,
     PredictedBound,
@@ -74,17 +82,17 @@ PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE, "n
 __all__ = [
     "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
-    "Hypothesis", "KernelSolve", "LevelLaw", "PROVENANCE", "PROVENANCE_TAGS", "PowerLaw", "REGISTRY",
-    "RateLaw", "RateTest", "SingularKernelError", "VERDICTS", "binomial_tail", "bound_verdict",
-    "complexity",
-    "confidence_term", "g1_bound", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
+    "Hypothesis", "KernelSolve", "LevelLaw", "NestedCholesky", "PROVENANCE", "PROVENANCE_TAGS",
+    "PowerLaw", "REGISTRY", "RateLaw", "RateTest", "SingularKernelError", "VERDICTS",
+    "binomial_tail", "bound_verdict", "complexity",
+    "confidence_term", "g1_bound", "g1_nested", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
     "grid_weight", "infinite_bound", "KernelPredictor", "kernel_gd_predictor", "kernel_interpolant",
     "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE", "CALIBRATION_PATH",
     "PredictedBound", "fit_predicted_bound", "load_calibration",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
-    "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference", "prior_two_layer_form",
-    "PRIOR_PROVENANCE", "PRIOR_SOURCES", "PriorBound", "prior_rnn_bounds", "tht_bound",
-    "tht_lambda", "zld_order_form",
+    "nested_cholesky", "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference",
+    "prior_two_layer_form", "PRIOR_PROVENANCE", "PRIOR_SOURCES", "PriorBound", "prior_rnn_bounds",
+    "tht_bound", "tht_lambda", "zld_order_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",
     "LabelSeparation", "label_separation",
 ]

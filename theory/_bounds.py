@@ -30,10 +30,11 @@ import numpy as np
 
 from models import check_float, check_int
 
-from ._linalg import kernel_solve
+from ._linalg import NestedCholesky, kernel_solve
 
 PROVENANCE = {
     "g1_bound": "rigorous",
+    "g1_nested": "rigorous",
     "g2_bound": "rigorous",
     "rademacher_bound": "rigorous",
     "complexity": "exact",
@@ -168,10 +169,35 @@ def g1_bound(H, y, delta: float = 0.05, *, gamma: float = 1.1, main_scale: float
     if n >= 1 and not np.any(H):
         return _l1_answer("G1", n, delta, 0.0)
     sol = kernel_solve(H, y, max_cond=max_cond)
-    res = rademacher_bound(math.sqrt(max(sol.quad, 0.0)), float(np.trace(H)), n, delta, 0.0,
-                           gamma=gamma, name="G1", main_scale=main_scale)
+    res = _g1_from_quad(sol.quad, float(np.trace(H)), n, delta, gamma, main_scale)
     return _with_extra(res, solve_method=sol.method, lambda_min=sol.lambda_min,
                        cond=sol.cond, solve_note=sol.note)
+
+
+def _g1_from_quad(quad: float, trace: float, n: int, delta: float, gamma: float,
+                  main_scale: float = 1.0) -> BoundResult:
+    """G1's terms from y^T H^{-1} y and tr H: the interpolant has B^2 = quad and train loss 0."""
+    return rademacher_bound(math.sqrt(max(quad, 0.0)), trace, n, delta, 0.0, gamma=gamma,
+                            name="G1", main_scale=main_scale)
+
+
+def g1_nested(factor: NestedCholesky, Y, ns, delta: float = 0.05, *,
+              gamma: float = 1.1) -> list[list[BoundResult]]:
+    """G1 for the first n samples of one sample, for every n in ``ns`` and every label column of
+    ``Y`` (n_max,) or (n_max, c), from one factorization of the n_max x n_max Gram
+    (``theory.nested_cholesky``; THEORY.md section 4, rigorous, the same bound as ``g1_bound``).
+
+    Returns ``out[i][c]``: G1 at n = ns[i] for column c. The solve diagnostics (the estimated
+    condition number of the whole Gram, which bounds every leading block's) are in ``extra``.
+    """
+    Y = np.asarray(Y, np.float64)
+    Y2 = Y[:, None] if Y.ndim == 1 else Y
+    ns = [check_int("n", k, low=1, high=factor.n) for k in ns]
+    check_float("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    q = factor.quads(factor.forward(Y2))
+    return [[_with_extra(_g1_from_quad(float(q[k - 1, c]), factor.trace(k), k, delta, gamma),
+                         solve_method="nested-cholesky", cond_est=factor.cond_est)
+             for c in range(Y2.shape[1])] for k in ns]
 
 
 def g2_bound(K, movement: float, train_loss: float, delta: float = 0.05, *, gamma: float = 1.1,

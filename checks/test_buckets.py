@@ -1,0 +1,183 @@
+"""Shape bucketing is exact: padded computations give the unpadded numbers.
+
+- Sampling (``models._data.sample_bucket``): a sample of n is drawn at a power-of-two bucket of
+  normals and cut; with JAX's partitionable threefry the first k random numbers of a longer draw
+  are the shorter draw, so the tokens are bitwise those of the direct draw, and targets and label
+  noise (row-wise functions, evaluated on a bucket of rows) agree to float32 rounding: XLA may
+  vectorize a reduction differently for another row count.
+- Length (``models.pad_front``): zero tokens before a sequence leave h_L, f, grad_W f, the
+  empirical NTK, the analytic kernel H and a whole GD run unchanged (h_0 = 0, relu(0) = 0, and
+  k0 = k1 = 0 on a zero prefix), in both parametrizations (u = f - f0 is a difference of two such
+  f).
+- Width: hidden units with zero rows in W and A and zero B contribute nothing and stay zero
+  under W-only training (relu'(0) = 0 in JAX), so a width-m network embeds in a wider one.
+Each property has a power check: a padding that is not exact (zeros at the end of the sequence)
+is caught by the same comparison.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+import models as M
+import theory as T
+from checks.strategies import seeds
+
+pytestmark = pytest.mark.fast
+D, M_W, N = 3, 16, 8
+EPS32 = float(np.finfo(np.float32).eps)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _partitionable():
+    assert jax.config.jax_threefry_partitionable, "sampling buckets rely on partitionable threefry"
+
+
+def _targets(L):
+    return [M.AdditiveTarget.make(L, D, "sin"), M.NVariableTarget.make(L, D, (1, L), "cos"),
+            M.ParityTarget.make(L, D), M.RandomLabelTarget.make(L, D)]
+
+
+@given(n=st.sampled_from((1, 17, 171, 300)), L=st.sampled_from((2, 5)), seed=seeds(),
+       noise=st.sampled_from((0.0, 0.25)), scale=st.sampled_from((0.1, 1.0, 10.0)))
+@example(n=2731, L=2, seed=0, noise=0.25, scale=1.0)  # k = n L d = 16386: just past a bucket edge
+@settings(max_examples=6)
+def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
+    key = jax.random.key(seed)
+    for tgt in _targets(L):
+        task = M.Task(M.TokenDistribution(L, D, scale), tgt, noise)
+        X, y = task.sample(key, n)
+        X0, y0 = task._draw(key, n, jnp.float32)  # the definition, at the exact shape
+        assert np.array_equal(np.asarray(X), np.asarray(X0)), type(tgt).__name__
+        # the target is the same function of the same X, but XLA may vectorize its reductions
+        # differently for another row count: equal to float32 rounding
+        np.testing.assert_allclose(np.asarray(y), np.asarray(y0), rtol=0,
+                                   atol=8 * EPS32 * (1 + float(np.max(np.abs(np.asarray(y0))))),
+                                   err_msg=type(tgt).__name__)
+    Z = M.TokenDistribution(L, D, scale, "sphere")
+    np.testing.assert_allclose(np.asarray(Z.sample(key, n)), np.asarray(Z._draw(key, n, jnp.float32)),
+                               rtol=4 * EPS32, atol=0)  # the norm's rounding
+
+
+def test_bucketing_without_the_prefix_property_is_caught():
+    """Power: a draw at the bucket's shape (n_b, L, d) rather than flat is not the direct draw."""
+    tok = M.TokenDistribution(3, D)
+    key = jax.random.key(0)
+    wrong = np.asarray(tok._draw(key, 16, jnp.float32))[:10]  # cut along rows of another shape
+    assert np.array_equal(wrong, np.asarray(tok._draw(key, 10, jnp.float32)))  # rows: fine
+    wrong = np.asarray(jax.random.normal(key, (10, 4, D)))[:, :3] * (1 / np.sqrt(D))
+    assert not np.array_equal(wrong.astype(np.float32), np.asarray(tok.sample(key, 10)))
+
+
+def test_jitted_init_is_the_eager_init():
+    """One compiled init per config instead of three eager ops: the same draw (XLA fuses the
+    scaling into the normal's transform, so equal to float32 rounding)."""
+    cfg = M.RNNConfig(D, M_W)
+    key = jax.random.key(3)
+    eager = M.init_params.__wrapped__(key, cfg)
+    for a, b in zip(M.init_params(key, cfg), eager):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2 * EPS32, atol=0)
+
+
+# ---- length: zero tokens in front ------------------------------------------------------------
+
+def _problem(seed, L, parametrization="lazy"):
+    cfg = M.RNNConfig(D, M_W, parametrization=parametrization)
+    p = M.init_params(jax.random.key(seed), cfg)
+    task = M.Task(M.TokenDistribution(L, D), M.AdditiveTarget.make(L, D, "sin"))
+    X, y = task.sample(jax.random.key(seed + 1), N)
+    return p, X, y
+
+
+def _grad(p, X, centred):
+    W0 = p.W + 0.01  # a W away from init, so the centred predictor is not identically 0
+    return jax.grad(lambda W: jnp.sum(M.centred_apply(W, W0, p.A, p.B, X, centred) ** 2))(p.W)
+
+
+def _close(a, b, rtol=2e-5):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b))) <= rtol * max(1e-30, float(np.max(np.abs(b))))
+
+
+@given(pad=st.sampled_from((1, 3)), seed=seeds(), par=st.sampled_from(("lazy", "contrast")))
+@example(pad=1, seed=0, par="lazy")
+@example(pad=3, seed=1, par="contrast")
+@settings(max_examples=4)
+def test_front_padding_leaves_f_grad_kernels_and_gd_unchanged(pad, seed, par):
+    L = 2
+    p, X, y = _problem(seed, L, par)
+    Xp = M.pad_front(X, L + pad)
+    assert Xp.shape == (N, L + pad, D) and np.array_equal(np.asarray(Xp[:, pad:]), np.asarray(X))
+    centred = M.RNNConfig(D, M_W, parametrization=par).param.centred
+    assert np.array_equal(np.asarray(M.apply(p, Xp)), np.asarray(M.apply(p, X)))
+    assert _close(_grad(p, Xp, centred), _grad(p, X, centred))
+    assert _close(M.empirical_ntk(p, Xp), M.empirical_ntk(p, X))
+    X64, Xp64 = np.asarray(X, np.float64), np.asarray(Xp, np.float64)
+    np.testing.assert_allclose(T.ntk_gram(Xp64), T.ntk_gram(X64), rtol=1e-12, atol=0)
+    ps = jax.tree.map(lambda a: a[None], p)
+    cfg = M.TrainConfig("gd", 0.02, 15, centred=centred)
+    r0 = M.train_seeds(ps, cfg, X, y, X_test=X, y_test=y)
+    r1 = M.train_seeds(ps, cfg, Xp, y, X_test=Xp, y_test=y)
+    for f in ("W", "loss", "movement", "train_risk", "test_risk"):
+        assert _close(getattr(r1, f), getattr(r0, f), rtol=1e-4), f
+
+
+def test_back_padding_is_caught():
+    """Power: zeros after the sequence change h_L (W h_L is fed through again): not exact."""
+    p, X, _ = _problem(0, 3)
+    Xb = jnp.concatenate([X, jnp.zeros((N, 1, D), X.dtype)], axis=1)
+    assert not _close(M.apply(p, Xb), M.apply(p, X))
+
+
+def test_pad_front_rejects_shorter_lengths():
+    with pytest.raises(ValueError, match="L"):
+        M.pad_front(np.zeros((2, 4, D), np.float32), 3)
+
+
+# ---- width: dead hidden units ------------------------------------------------------------------
+
+def _widen(p, extra):
+    m = p.W.shape[0]
+    W = jnp.zeros((m + extra, m + extra), p.W.dtype).at[:m, :m].set(p.W)
+    A = jnp.zeros((m + extra, p.A.shape[1]), p.A.dtype).at[:m].set(p.A)
+    B = jnp.zeros((m + extra,), p.B.dtype).at[:m].set(p.B)
+    return M.Params(W, A, B)
+
+
+@given(seed=seeds(), extra=st.sampled_from((1, 16)))
+@settings(max_examples=4)
+def test_zero_hidden_units_change_nothing_and_stay_zero(seed, extra):
+    p, X, y = _problem(seed, 3)
+    q = _widen(p, extra)
+    m = p.W.shape[0]
+    assert _close(M.apply(q, X), M.apply(p, X))
+    assert _close(M.empirical_ntk(q, X), M.empirical_ntk(p, X))
+    cfg = M.TrainConfig("gd", 0.02, 10)
+    r_p = M.train(p, cfg, X, y, X_test=X, y_test=y)
+    r_q = M.train(q, cfg, X, y, X_test=X, y_test=y)
+    assert _close(r_q.W[:m, :m], r_p.W, rtol=1e-4)
+    assert not np.any(np.asarray(r_q.W[m:])) and not np.any(np.asarray(r_q.W[:, m:]))
+
+
+def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
+    """evaluate_bound_case runs GD's network programs at models.length_bucket(L); every number it
+    records equals the unpadded evaluation's to float tolerance."""
+    from reports._evaluate import BoundCase, evaluate_bound_case
+
+    case = BoundCase(L=3, d=D, m=M_W, n=20, n_test=40, steps=5, seeds=1)
+    assert M.length_bucket(3) == 4
+    padded = evaluate_bound_case(case)
+    monkeypatch.setattr(M, "length_bucket", lambda L: L)
+    plain = evaluate_bound_case(case)
+    assert [r["claim"] for r in padded] == [r["claim"] for r in plain]
+    for a, b in zip(padded, plain):
+        assert a["verdict"] == b["verdict"]
+        for part in ("bound", "metrics"):
+            for k, v in b[part].items():
+                if isinstance(v, float) and np.isfinite(v):
+                    assert a[part][k] == pytest.approx(v, rel=1e-3, abs=1e-6), (a["claim"], part, k)
