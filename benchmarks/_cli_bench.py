@@ -6,7 +6,8 @@ Each run is a fresh subprocess (``benchmarks/_cli_workload.py``) with ``jax.moni
 - the baseline tree (``RNN_CHECKS_BASELINE_TREE``, a checkout of the commit before issue 12, e.g.
   ``git worktree add /tmp/old 0c82709``), run side by side with its own behaviour (no persistent
   cache unless configured): compilations and wall time as same-run ratios. Skipped without it.
-``--quick`` is the same (the tiny profile is the smallest end-to-end run there is).
+``--quick`` is the same (the tiny profile is the smallest end-to-end run there is);
+``RNN_CHECKS_CLI_BENCH_PROFILE=default`` runs the default profile instead (~10+ minutes a side).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def run_cli(tree: Path, cache: str, out: Path, profile: str = "tiny") -> dict:
     return json.loads(lines[-1])
 
 
-def cli_compile(quick: bool = False, profile: str = "tiny") -> list[Ratio]:
+def cli_compile(quick: bool = False, profile: str | None = None) -> list[Ratio]:
+    profile = profile or os.environ.get("RNN_CHECKS_CLI_BENCH_PROFILE", "tiny")
     with tempfile.TemporaryDirectory(prefix="rnn-cli-bench-") as tmp:
         t = Path(tmp)
         cold = run_cli(ROOT, str(t / "cache"), t / "cold", profile)
