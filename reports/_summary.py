@@ -45,6 +45,8 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
     slack = [s for s in slack if math.isfinite(s)]
     q = np.quantile(slack, [0.0, 0.5, 0.9]).tolist() if slack else [None] * 3
     delta = _num(evaluated[0]["config"].get("delta")) if evaluated else 0.05
+    if claim in ("G1-net", "G2-net") and evaluated:  # the gap term's own confidence level
+        delta += _num(evaluated[0]["bound"].get("delta_gap") or 0.0)
     dtest = _num(evaluated[0]["config"].get("delta_test")) if evaluated else 0.01
     rt = T.violation_rate_test(len(viol), len(evaluated), delta, dtest) if evaluated else None
     nonvac = (len(evaluated) - len(vac)) / len(evaluated) if evaluated else 0.0
