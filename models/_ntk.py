@@ -22,7 +22,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from ._rnn import Params, apply_w, hidden_states
+from ._rnn import Params, apply_w, check_trained, hidden_states
 from ._validation import check_choice, check_tokens
 
 NTK_METHODS = ("auto", "factored", "jacobian")
@@ -121,12 +121,7 @@ def _linearized(W0, A, B, W, X, centred: bool = True):
 def linearized_predict(params0: Params, W, X, *, centred: bool = True) -> jax.Array:
     """f_lin(x) = u(W0; x) + <grad_W f(W0; x), W - W0> for every x in X (one JVP); u(W0) = 0 when
     ``centred`` (the lazy parametrization), f(W0; x) otherwise."""
-    X = jnp.asarray(check_tokens("X", X, d=params0.A.shape[-1]), params0.W.dtype)
-    if X.ndim == 2:
-        X = X[None]
-    W = jnp.asarray(W, params0.W.dtype)
-    if W.shape != params0.W.shape:
-        raise ValueError(f"W has shape {W.shape}, expected {params0.W.shape}")
+    W, X = check_trained(params0, W, X)
     return _linearized(params0.W, params0.A, params0.B, W, X, bool(centred))
 
 

@@ -186,15 +186,22 @@ def _predict_u_seeds(W, W0, A, B, X, centred):
     return jax.vmap(centred_apply, in_axes=(0, 0, 0, 0, None, None))(W, W0, A, B, X, centred)
 
 
-def predict_u(params0: Params, W, X, *, centred: bool = True) -> jax.Array:
-    """The trained predictor u(W; x) for init ``params0`` and trained ``W`` (one seed or a stacked
-    seed axis), on X (n, L, d): returns (n,) or (S, n). ``centred`` follows the parametrization."""
+def check_trained(params0: Params, W, X) -> tuple[jax.Array, jax.Array]:
+    """(W, X) validated against the init ``params0``: X of shape (n, L, d) (a single (L, d)
+    sequence gets a batch axis), W of the init's shape, both in its dtype."""
     arr = jnp.asarray(check_tokens("X", X, d=params0.A.shape[-1]), params0.W.dtype)
     if arr.ndim == 2:
         arr = arr[None]
     W = jnp.asarray(W, params0.W.dtype)
     if W.shape != params0.W.shape:
         raise ValueError(f"W has shape {W.shape}, expected {params0.W.shape} (the init's)")
+    return W, arr
+
+
+def predict_u(params0: Params, W, X, *, centred: bool = True) -> jax.Array:
+    """The trained predictor u(W; x) for init ``params0`` and trained ``W`` (one seed or a stacked
+    seed axis), on X (n, L, d): returns (n,) or (S, n). ``centred`` follows the parametrization."""
+    W, arr = check_trained(params0, W, X)
     if params0.W.ndim == 3:
         return _predict_u_seeds(W, params0.W, params0.A, params0.B, arr, bool(centred))
     return _predict_u_seeds(W[None], params0.W[None], params0.A[None], params0.B[None], arr,

@@ -21,17 +21,11 @@ from collections import defaultdict
 import numpy as np
 
 from ._audit import audit_records
+from ._summary import _num as _f
 from ._summary import parametrization
 
 _CLAIMS = ("G1", "G2", "G1-net", "G2-net", "P")
 _EVALUATED = ("holds", "vacuous", "violation")
-
-
-def _f(x) -> float:
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def _median(xs):
