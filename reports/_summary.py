@@ -125,8 +125,10 @@ def claim_summaries(records: list[dict]) -> list[dict]:
             m = r["metrics"]
             base = claim.split("-")[0] if claim.startswith("C4") else claim
             tag = T.get_claim(base).provenance
-            if r["kind"] == "rate-fit" and tag == "exact":  # the limit is exact, its rate is fitted
+            if r["kind"] == "rate-fit" and claim == "K-mc":  # the limit is exact, its rate fitted
                 tag = "exact (Monte-Carlo rate)"
+            elif r["kind"] == "rate-fit" and claim == "T-gd":  # a declared law on the network
+                tag = "declared law (training facts)"
             rows.append({"claim": claim, "key": fit_key(r), "kind": r["kind"],
                          "provenance": tag, "cases": 1,
                          "violations": 0 if r["verdict"] == "supported" else None,
