@@ -125,7 +125,8 @@ def _sentence(rows: list[dict]) -> str:
                 "checked against a bound: G1 was checked for the kernel interpolant and G2 for the "
                 "linearized network; the networks' own risks are shown beside them.")
     parts = []
-    for r in net:
+    # the default (lazy) parametrization first; the contrast control after it
+    for r in sorted(net, key=lambda r: (r["parametrization"] not in (None, "lazy"), r["claim"])):
         tag = f" [{r['parametrization']}]" if r["parametrization"] not in (None, "lazy") else ""
         held = ("held in all" if not r["violations"] else f"was VIOLATED in {r['violations']} of")
         parts.append(f"{r['claim']}{tag} {held} {r['cases']} case(s), non-vacuous in {r['non_vacuous']}")
