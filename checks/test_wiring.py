@@ -165,6 +165,14 @@ def sgd_retrained():
 def _check_seed_records(case, records, rt):
     y64 = np.asarray(rt["y"], np.float64)
     n = len(y64)
+    # f_ker does not depend on the seed (one step size for all seeds): computed once
+    H = rt["H"]
+    eta_eff = rt["lr"] * rt["par"].kernel_scale(case.m)
+    Hc = T.ntk_gram(np.asarray(rt["Xgap"], np.float64), np.asarray(rt["X"], np.float64))
+    ker = (T.kernel_gd_predictor(H, y64, eta_eff, case.steps, Hc) if case.method == "gd"
+           else T.kernel_sgd_predictor(H, y64, eta_eff, Hc))
+    ker_train = float(np.mean(_clip(ker.train_pred, y64)))
+    g1_value, _ = _by_hand(ker.B, float(np.trace(H)), n, case.delta, ker_train)
     for s, (p, K, W) in enumerate(zip(rt["ps"], rt["Ks"], rt["Ws"])):
         lin = {k: np.asarray(M.linearized_predict(p, W, rt[k], centred=rt["par"].centred), np.float64)
                for k in ("X", "Xte", "Xgap")}
@@ -190,13 +198,6 @@ def _check_seed_records(case, records, rt):
         net_risk = float(np.mean(_clip(net["Xte"], rt["yte"])))
         assert _rel(g2n["metrics"]["test_risk"], net_risk) <= NET
         # G1-net: G1 of the kernel predictor at the same steps and effective step + its gap
-        H = rt["H"]
-        eta_eff = rt["lr"] * rt["par"].kernel_scale(case.m)
-        Hc = T.ntk_gram(np.asarray(rt["Xgap"], np.float64), np.asarray(rt["X"], np.float64))
-        ker = (T.kernel_gd_predictor(H, y64, eta_eff, case.steps, Hc) if case.method == "gd"
-               else T.kernel_sgd_predictor(H, y64, eta_eff, Hc))
-        ker_train = float(np.mean(_clip(ker.train_pred, y64)))
-        g1_value, _ = _by_hand(ker.B, float(np.trace(H)), n, case.delta, ker_train)
         (g1n,) = _by(records, "G1-net", s)
         gap1 = _clip(net["Xgap"], ker.test_pred)
         assert _rel(g1n["bound"]["B"], ker.B) <= NET

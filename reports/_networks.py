@@ -7,7 +7,6 @@
   with violations, non-vacuous fractions and the kernel-regime diagnostics;
 - ``training_facts``: the T-gd law fits (gap and drift against width) for the lazy and the
   contrast parametrization;
-- ``audit``: every stored bound term and verdict re-derived from the record (``_audit.py``).
 
 Every number is read from the store; verdicts are the records' own (decided by
 ``theory.bound_verdict``).
@@ -20,7 +19,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._audit import audit_records
 from ._summary import _num as _f
 from ._summary import parametrization
 
@@ -87,10 +85,6 @@ def training_facts_section(records: list[dict]) -> list[dict]:
                     "expected": "supported" if m.get("parametrization") == "lazy"
                     else "not supported (negative control)"})
     return sorted(out, key=lambda x: (str(x["parametrization"]), str(x["quantity"])))
-
-
-def audit_section(records: list[dict]) -> dict:
-    return audit_records(records)
 
 
 # ---- markdown -----------------------------------------------------------------------------------

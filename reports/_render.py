@@ -20,7 +20,8 @@ import numpy as np
 import theory as T
 
 from ._answer import answer_first
-from ._networks import audit_section, networks_section, training_facts_section
+from ._audit import audit_records
+from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
@@ -468,7 +469,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "position_verdict": position_verdict(pos),
         "mutants": _mutants(records), "plots": [], "plots_note": "",
         "networks": networks_section(records), "training_facts": training_facts_section(records),
-        "audit": audit_section(records), "large_n": _large_n(records),
+        "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
         "quality": quality_section(drop_superseded_errors(contents.records)),
     }

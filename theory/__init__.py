@@ -62,6 +62,7 @@ from ._predicted import (
     fit_predicted_bound,
     load_calibration,
 )
+from ._predicted import PROVENANCE as PREDICTED_PROVENANCE
 from ._predictors import (
     PROVENANCE as PREDICTOR_PROVENANCE,
 )
@@ -76,8 +77,9 @@ from ._prior_rnn import SOURCES as PRIOR_SOURCES
 from ._prior_rnn import PriorBound, prior_rnn_bounds, tht_bound, tht_lambda, zld_order_form
 from ._realdata import LabelSeparation, label_separation
 
-PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE, "ntk_gram": "exact",
-              "ntk_diagonal": "exact", "label_separation": "prior"}
+PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE,
+              **PREDICTED_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact",
+              "label_separation": "prior"}
 
 __all__ = [
     "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",

@@ -47,7 +47,15 @@ PROVENANCE = {
     "prior_two_layer_form": "prior",
     "net_bound": "rigorous",
     "hoeffding_ucb": "rigorous",
+    "grid_weight": "rigorous",  # the union bound's weights (they sum to delta)
+    "bound_verdict": "rigorous",  # the violation rule: the risk's Hoeffding LCB against the bound
+    "infinite_bound": "exact",
 }
+
+
+def json_safe(d: dict) -> dict:
+    """A record dict with non-finite floats as strings (JSON has no inf/nan)."""
+    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 @dataclass(frozen=True)
@@ -77,11 +85,7 @@ class BoundResult:
     delta_gap: float | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k, v in list(d.items()):
-            if isinstance(v, float) and not math.isfinite(v):
-                d[k] = str(v)  # JSON has no inf/nan
-        return d
+        return json_safe(asdict(self))
 
 
 #: The grid is two-sided but a B of exactly 0 (the zero predictor) has no smallest grid point

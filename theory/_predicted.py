@@ -40,6 +40,7 @@ from models import check_float, check_int
 from ._bounds import confidence_term, grid_index
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+PROVENANCE = {"fit_predicted_bound": "paper-claim", "load_calibration": "paper-claim"}
 GAMMA = 1.1
 FAMILIES = ("additive", "n-variable")
 

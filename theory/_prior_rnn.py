@@ -42,6 +42,8 @@ from dataclasses import asdict, dataclass, field
 
 from models import check_float, check_int
 
+from ._bounds import json_safe
+
 PROVENANCE = {"tht_bound": "prior", "tht_lambda": "prior", "zld_order_form": "prior",
               "prior_rnn_bounds": "prior"}
 
@@ -80,11 +82,7 @@ class PriorBound:
     note: str = ""
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k, v in list(d.items()):
-            if isinstance(v, float) and not math.isfinite(v):
-                d[k] = str(v)
-        return d
+        return json_safe(asdict(self))
 
 
 def tht_lambda(beta_W: float, L: int) -> float:
