@@ -282,6 +282,58 @@ def test_boundaries_are_allowed():
     BoundCase(scale=1e-3, input_scale=1e3, data_seed=2**32 - 1, positions=[1, 4], L=4)
 
 
+# ---- the other designs of a sweep: the same one-line field checks --------------------------------
+
+BAD_DESIGN_FIELDS = [
+    # ScalingDesign (the C2 / C4 growth fits)
+    ("scaling", {"Ls": 8}, r"Ls must be a list of integers >= 2, got int 8"),
+    ("scaling", {"Ls": (2, 4, 4)}, r"Ls = \[2, 4, 4\] must be strictly increasing"),
+    ("scaling", {"Ls": (1, 4, 8)}, r"Ls\[0\] = 1 is out of range: allowed 2 <= Ls\[0\]"),
+    ("scaling", {"ns": (100, "200")}, r"ns\[1\] must be an integer .*got str '200'"),
+    ("scaling", {"seeds": (0, 0, 1)}, r"seeds = \[0, 0, 1\]: each seed once"),
+    ("scaling", {"seeds": 3}, r"seeds must be a list of integers"),
+    ("scaling", {"scale": math.nan}, r"scale = nan is not allowed: scale must be finite"),
+    ("scaling", {"eps": 0.0}, r"eps = 0 is out of range: allowed eps in \(0, 1\)"),
+    ("scaling", {"f": "relu"}, r"f = 'relu' is not allowed"),
+    ("scaling", {"d": 0}, r"d = 0 is out of range: allowed 1 <= d"),
+    ("scaling", {"N": 1.0}, r"N must be an integer .*got float 1.0"),
+    ("scaling", {"anchor": "middle"}, r"anchor = 'middle' is not allowed: choose one of \['end', 'start'\]"),
+    # MCDesign (the K-mc rate)
+    ("mc", {"widths": (256,)}, r"widths = \[256\]: need at least 2 value\(s\)"),
+    ("mc", {"widths": (1024, 256)}, r"widths = \[1024, 256\] must be strictly increasing"),
+    ("mc", {"widths": (0, 256)}, r"widths\[0\] = 0 is out of range"),
+    ("mc", {"L": 1}, r"L = 1 is out of range: allowed 2 <= L"),
+    ("mc", {"seeds": "4"}, r"seeds must be an integer .*got str '4'"),
+    ("mc", {"scale": -1.5}, r"scale = -1.5 is out of range"),
+    ("mc", {"parametrization": "mean-field"}, r"parametrization = 'mean-field' is not allowed"),
+    # TrainingFactsDesign (the T-gd laws)
+    ("facts", {"widths": "64"}, r"widths must be a list of integers"),
+    ("facts", {"lr_frac": math.inf}, r"lr_frac = inf is not allowed"),
+    ("facts", {"steps": 2.5}, r"steps must be an integer .*got float 2.5"),
+]
+
+
+@pytest.mark.parametrize("design, fields, msg", BAD_DESIGN_FIELDS)
+def test_bad_design_field_is_named(design, fields, msg):
+    from reports._evaluate import MCDesign, ScalingDesign, TrainingFactsDesign
+
+    make = {"scaling": ScalingDesign, "mc": MCDesign, "facts": TrainingFactsDesign}[design]
+    with pytest.raises(ValueError, match=msg) as err:
+        make(**fields)
+    assert "\n" not in str(err.value)
+
+
+def test_designs_from_json_lists_are_normalised_to_tuples():
+    """A design read back from JSON has lists; its fields become tuples (hashable, and the same
+    item id as the design written in Python)."""
+    from reports._evaluate import MCDesign, ScalingDesign
+
+    s = ScalingDesign(Ls=[2, 4, 8], ns=[100, 200], seeds=[0, 1])
+    assert (s.Ls, s.ns, s.seeds) == ((2, 4, 8), (100, 200), (0, 1))
+    assert s == ScalingDesign(Ls=(2, 4, 8), ns=(100, 200), seeds=(0, 1)) and hash(s)
+    assert MCDesign(widths=[64, 1024]).widths == (64, 1024)
+
+
 # ---- resources: a refusal with the estimate and the override, before any allocation ----------------
 
 def test_a_case_beyond_the_machine_is_refused_with_its_estimate(capsys, monkeypatch):

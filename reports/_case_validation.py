@@ -97,6 +97,72 @@ def check_bound_case(case) -> None:
         object.__setattr__(case, "positions", M.check_positions(tuple(pos), case.L))
 
 
+def _ints(name: str, v, low: int, high: int | None = None, *, min_len: int = 1,
+          increasing: bool = False) -> tuple[int, ...]:
+    """A list or tuple of integers, each in [low, high], at least ``min_len`` of them (and
+    strictly increasing when asked: a grid of widths or sample sizes listed twice is a mistake)."""
+    if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)):
+        raise ValueError(f"{name} must be a list of integers >= {low}, got {type(v).__name__} {v!r}")
+    if len(v) < min_len:
+        raise ValueError(f"{name} = {list(v)}: need at least {min_len} value(s)")
+    out = tuple(_int(f"{name}[{i}]", x, low, high) for i, x in enumerate(v))
+    if increasing and list(out) != sorted(set(out)):
+        raise ValueError(f"{name} = {list(out)} must be strictly increasing")
+    return out
+
+
+def check_scaling_design(design) -> None:
+    """Validate every field of a ``ScalingDesign`` (docs/theory.md section 5) with one line naming
+    the field; normalises the grids (a list from JSON) to tuples on the frozen instance."""
+    import models as M
+
+    _choice("claim", design.claim, ("C2", "C4-N", "C4-l0"))
+    Ls = _ints("Ls", design.Ls, 2, min_len=3, increasing=True)  # L = 1 has H = 0 (section 3)
+    ns = _ints("ns", design.ns, 2, min_len=2, increasing=True)
+    seeds = _ints("seeds", design.seeds, 0, SEED_MAX)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds = {list(seeds)}: each seed once (a repeated seed is not new evidence)")
+    _int("d", design.d, 1)
+    _int("N", design.N, 1)
+    _int("l0", design.l0, 0)
+    _real("scale", design.scale, *SCALE_RANGE)
+    _real("eps", design.eps, 0.0, 1.0, low_open=True, high_open=True)
+    _choice("f", design.f, M.FUNCTIONS)
+    _choice("anchor", design.anchor, ("end", "start"))
+    for name, val in (("Ls", Ls), ("ns", ns), ("seeds", seeds)):
+        object.__setattr__(design, name, val)
+
+
+def check_mc_design(design) -> None:
+    """Validate every field of an ``MCDesign`` (the K-mc check, docs/theory.md section 3)."""
+    import models as M
+
+    # the Monte-Carlo rate is a slope in log m: two widths at least, and the fit needs them distinct
+    widths = _ints("widths", design.widths, 1, min_len=2, increasing=True)
+    _int("n", design.n, 1)
+    _int("L", design.L, 2)  # at L = 1 the W-only kernel is H = 0 and ||K - H|| / ||H|| is undefined
+    _int("d", design.d, 1)
+    _int("seeds", design.seeds, 1)
+    _int("data_seed", design.data_seed, 0, SEED_MAX)
+    _real("scale", design.scale, *SCALE_RANGE)
+    _choice("parametrization", design.parametrization, tuple(M.PARAMETRIZATIONS))
+    object.__setattr__(design, "widths", widths)
+
+
+def check_training_facts_design(design) -> None:
+    """Validate every field of a ``TrainingFactsDesign`` (docs/theory.md section 4's facts)."""
+    import models as M
+
+    widths = _ints("widths", design.widths, 1, min_len=1, increasing=True)
+    for name in ("seeds", "n", "n_test", "L", "d"):
+        _int(name, getattr(design, name), 1)
+    _int("steps", design.steps, 1, 10_000_000)
+    _int("data_seed", design.data_seed, 0, SEED_MAX)
+    _real("lr_frac", design.lr_frac, 0.0, 1e6, low_open=True)
+    _choice("parametrization", design.parametrization, tuple(M.PARAMETRIZATIONS))
+    object.__setattr__(design, "widths", widths)
+
+
 # ---- resources ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -22,7 +22,12 @@ import numpy as np
 import models as M
 import theory as T
 
-from ._case_validation import check_bound_case
+from ._case_validation import (
+    check_bound_case,
+    check_mc_design,
+    check_scaling_design,
+    check_training_facts_design,
+)
 from ._store import make_record
 
 FAMILIES = ("additive", "n-variable", "parity", "random-labels")
@@ -328,7 +333,6 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
         tcfg = M.TrainConfig("sgd", lr, case.steps, centred=par.centred)
         rec = M.train_seeds(params0, tcfg, X_test=Xte, y_test=yte, task=task, keys=sgd_keys)
     rec = M.record_to_numpy(rec)
-    t_train = time.perf_counter()
     W_T = jnp.asarray(rec["W"])
     allX = jnp.concatenate([jnp.asarray(Xn), Xte_n, Xgap_n])
     lin_all, net_all = (np.asarray(a, np.float64) for a in
@@ -458,13 +462,7 @@ class ScalingDesign:
     anchor: str = "end"
 
     def __post_init__(self):
-        if self.claim not in ("C2", "C4-N", "C4-l0"):
-            raise ValueError(f"claim = {self.claim!r}: choose one of ['C2', 'C4-N', 'C4-l0']")
-        if len(self.Ls) < 3 or min(self.Ls) < 2:
-            raise ValueError(f"Ls = {self.Ls}: need at least 3 lengths, each L >= 2, to fit a slope")
-        if len(self.ns) < 2 or min(self.ns) < 2:
-            raise ValueError(f"ns = {self.ns}: need at least 2 sample sizes >= 2")
-        M.check_choice("anchor", self.anchor, ("end", "start"))
+        check_scaling_design(self)  # every field's type and range, one line naming the field
         if self.claim == "C4-N" and self.N > min(self.Ls):
             raise ValueError(f"N = {self.N} is out of range: allowed 1 <= N <= min(Ls) = {min(self.Ls)}")
         if self.claim == "C4-l0" and self.l0 >= min(self.Ls):
@@ -628,6 +626,9 @@ class MCDesign:
     data_seed: int = 0
     parametrization: str = "lazy"
 
+    def __post_init__(self):
+        check_mc_design(self)
+
 
 def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict]:
     """Relative Frobenius error ||K_m / c(m) - H|| / ||H|| per width and seed, and the fitted rate
@@ -683,9 +684,7 @@ class TrainingFactsDesign:
     data_seed: int = 0
 
     def __post_init__(self):
-        M.get_parametrization(self.parametrization)
-        for name in ("n", "n_test", "L", "d", "steps", "seeds"):
-            M.check_int(name, getattr(self, name), low=1)
+        check_training_facts_design(self)
         for law in T.get_claim("T-gd").laws.values():
             law.require_design(self.widths, self.seeds)
 
