@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+from reports._power import power_record
 from reports._store import make_record
 
 
@@ -59,14 +60,11 @@ def record_identity(store, claim: str, config: dict, seed, max_err, tol: float, 
 
 
 def record_power(store, claim: str, mutant: str, rejected: bool, *, seed=0, detail: str = "",
-                 **metrics) -> bool:
-    """A power-check outcome: the deliberately wrong ``mutant`` of ``claim`` was (not) rejected.
-
-    Power records have kind "power" and never count toward a claim's verdict (_summary.py).
-    """
-    store.append(make_record("power", claim, {"mutant": mutant, "claim": claim}, seed,
-                             metrics=metrics, verdict="rejected" if rejected else "not rejected",
-                             note=detail))
+                 asserted: bool = True, **metrics) -> bool:
+    """Store a power-check outcome (``reports._power.power_record``: kind "power", never counted
+    toward a claim's verdict); ``asserted = False`` marks a mutant recorded for information."""
+    store.append(power_record(claim, mutant, rejected, asserted=asserted, seed=seed, detail=detail,
+                              **metrics))
     return bool(rejected)
 
 

@@ -19,6 +19,7 @@ from hypothesis import example, given, settings
 from checks._harness import assert_no_violation, record_power, track_tightness
 from checks.strategies import SIZES, bound_cases
 from reports._evaluate import BoundCase, evaluate_bound_case
+from reports._power import BOUND_MUTANTS, mutant_outcome
 
 pytestmark = pytest.mark.bounds
 
@@ -90,33 +91,23 @@ def test_divergence_is_an_outcome_not_a_pass(store):
 _POWER = {**_BASE, "n": 1000, "seeds": 1}
 _RANDOM = BoundCase(L=3, family="random-labels", **_POWER)
 
-_MUTANTS = {
-    # G1 at 1/100 of its main term: 0.06 + 0.23 < the interpolant's risk LCB ~0.75.
-    "G1 main term / 100": ("G1", lambda b: b.train_loss + b.main_term / 100 + b.confidence_term),
-    # G2 without its train-loss term: f_lin does not fit random labels, so its test risk ~0.9
-    # exceeds main + confidence (~0.15).
-    "G2 without train loss": ("G2", lambda b: b.main_term + b.confidence_term),
-    # main / 10: expected NOT to be caught empirically at this size (see above); recorded.
-    "G1 main term / 10": ("G1", lambda b: b.train_loss + b.main_term / 10 + b.confidence_term),
-}
-
 
 def test_wrong_bounds_are_caught_on_random_labels(store):
+    """Every mutant of reports._power.BOUND_MUTANTS (the same list the main job runs) on the
+    random-label case: the asserted ones must be rejected; the rest are recorded."""
     real = evaluate_bound_case(_RANDOM)
     store.append_many(real)
     assert_no_violation(real)
     outcomes = {}
-    for name, (claim, fn) in _MUTANTS.items():
-        wrong = [r for r in evaluate_bound_case(_RANDOM, mutant=fn) if r["claim"] == claim]
-        caught = any(r["verdict"] == "violation" for r in wrong)
-        detail = "; ".join(f"bound {r['bound']['value']:.3f} vs risk LCB {r['metrics']['test_lcb']:.3f}"
-                           for r in wrong)
-        if name == "G1 main term / 10" and not caught:
-            detail = "no empirical power at n = 1000 (bound loose > 10x in its main term); " + detail
-        record_power(store, claim, f"{name} (random labels, L=3, n=1000)", caught, detail=detail)
+    for name, mut in BOUND_MUTANTS.items():
+        caught, detail, wrong = mutant_outcome(_RANDOM, name)
+        assert wrong, f"{name}: no {mut.claim} record to judge"
+        record_power(store, mut.claim, f"{name} (random labels, L=3, n=1000)", caught,
+                     asserted=mut.asserted, detail=detail)
         outcomes[name] = (caught, detail)
-    assert outcomes["G1 main term / 100"][0], outcomes["G1 main term / 100"][1]
-    assert outcomes["G2 without train loss"][0], outcomes["G2 without train loss"][1]
+    for name, mut in BOUND_MUTANTS.items():
+        if mut.asserted:
+            assert outcomes[name][0], f"{name} not rejected: {outcomes[name][1]}"
 
 
 def test_nonvacuous_cases_exist_at_these_sizes(store):
@@ -130,3 +121,19 @@ def test_nonvacuous_cases_exist_at_these_sizes(store):
     g1 = next(r for r in records if r["claim"] == "G1")
     assert math.isfinite(g1["bound"]["value"]) and g1["bound"]["value"] < 1.0, (
         f"G1 = {g1['bound']['value']}: vacuous even at n = 800")
+
+
+def test_the_main_jobs_power_item_rejects_its_asserted_mutants(store):
+    """The power item every run profile adds (reports._grid.POWER_CASE) must keep its power: a
+    change that made its asserted mutants pass would leave the report's 'Can the checks fail?'
+    line saying NOT rejected; this catches it before a sweep does."""
+    from reports._grid import POWER_CASE
+    from reports._power import PowerDesign, power_records
+
+    recs = power_records(PowerDesign(BoundCase(family="random-labels", **POWER_CASE)))
+    power = [r for r in recs if r["kind"] == "power"]
+    assert len(power) == len(BOUND_MUTANTS)
+    assert_no_violation([r for r in recs if r["kind"] == "bound"])
+    for r in power:
+        if r["config"]["asserted"]:
+            assert r["verdict"] == "rejected", (r["config"]["mutant"], r["note"])

@@ -153,3 +153,54 @@ def test_predicted_bound_rows_are_split_and_kept_out_of_the_answer(tmp_path):
     assert rows["P (on the calibration grid)"]["cases"] == 1
     assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
     assert "| P (out of sample)" in md
+
+
+# ---- can the checks fail? The power checks right under the answer ------------------------------
+
+def _power(mutant, rejected, *, asserted=True, claim="G1"):
+    from reports._power import power_record
+
+    return power_record(claim, mutant, rejected, asserted=asserted, detail="synthetic")
+
+
+def test_answer_says_whether_the_power_checks_rejected_their_mutants(tmp_path):
+    recs = _net_records() + [_power("G1 main term / 100", True), _power("G2 w/o train", True, claim="G2"),
+                             _power("G1 main term / 10", False, asserted=False)]
+    _, md = _render(tmp_path, recs)
+    answer = md[md.index("## Answer first"):md.index("## Claims")]
+    assert ("Can the checks fail? 2 of 2 deliberately wrong bound(s) that must be rejected were "
+            "rejected; 0 of 1 informational mutant(s) were rejected too") in answer
+    power = md[md.index("## Power checks"):]
+    assert "| G1 main term / 10" in power and "informational" in power and "asserted" in power
+
+
+def test_answer_names_an_asserted_mutant_that_was_not_rejected(tmp_path):
+    recs = _net_records() + [_power("G1 main term / 100", False), _power("G2 w/o train", True, claim="G2")]
+    _, md = _render(tmp_path, recs)
+    assert "1 of 2 deliberately wrong bound(s) that must be rejected were rejected (NOT rejected: " \
+           "G1 main term / 100)" in md
+
+
+def test_answer_without_power_records_says_so(tmp_path):
+    _, md = _render(tmp_path, _net_records())
+    assert "Can the checks fail? This store has no power checks" in md
+
+
+def test_every_run_profile_has_a_power_item_with_every_mutant():
+    from reports._grid import PROFILES, default_items
+    from reports._power import BOUND_MUTANTS
+
+    for name in PROFILES:
+        power = [it for it in default_items(name) if it.kind == "power"]
+        assert len(power) == 1, name
+        spec = power[0].spec
+        assert spec.case.family == "random-labels" and set(spec.mutants) == set(BOUND_MUTANTS)
+
+
+def test_power_design_refuses_a_learnable_case_and_unknown_mutants():
+    from reports._power import PowerDesign
+
+    with pytest.raises(ValueError, match="case.family = 'additive': the power item needs 'random-labels'"):
+        PowerDesign(BoundCase(L=3))
+    with pytest.raises(ValueError, match=r"mutants = \['G1 x 0'\]: choose from"):
+        PowerDesign(BoundCase(L=3, family="random-labels"), mutants=("G1 x 0",))

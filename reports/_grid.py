@@ -10,7 +10,10 @@ Each profile is a list of ``SweepItem``s covering every claim the report speaks 
 - N-variable cases at one length over a small set of (N, l_0), for the complexity heatmap;
 - the paper-claim scaling designs of section 5 (C2, C4 at fixed N, C4 at fixed l_0 anchored at
   the end and at the start of the sequence: the position-effect contrast);
-- the Monte-Carlo convergence of the empirical NTK to H (section 3).
+- the Monte-Carlo convergence of the empirical NTK to H (section 3);
+- the training facts of section 4 (lazy, and the contrast parametrization that must fail them);
+- power checks: deliberately wrong bounds on a random-label case, which the verdict rule must
+  reject (``reports._power``), so the report shows the checks can fail.
 
 JAX compiles once per array shape, so every profile keeps the set of shapes small: one n, one
 width m and a few lengths L; everything else (scale, family, positions, seeds) is data.
@@ -25,6 +28,7 @@ import numpy as np
 
 from ._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
 from ._large import LargeNDesign
+from ._power import PowerDesign
 from ._sweep import SweepItem
 
 
@@ -51,6 +55,9 @@ class GridProfile:
     contrast_Ls: tuple[int, ...] = ()
     heldout: tuple[tuple[int, int, int], ...] = ()  # P's off-grid (L, m, n)
     training_facts: tuple[TrainingFactsDesign, ...] = ()
+    # the main job's power item (reports/_power.py): the BoundCase fields of one random-label
+    # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
+    power: dict | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
@@ -59,6 +66,15 @@ class GridProfile:
     sweep_seeds: tuple[int, ...] = (0,)
     note: str = ""
 
+
+#: The power item's case (every profile): random labels, L = 3, n = 1000, one seed, as in the power
+#: test of checks/test_bounds_trained.py, with a small network (d = 3, m = 64, 40 GD steps) so the
+#: item costs seconds. Measured here: the asserted mutants are rejected with margins of 0.4
+#: (G1 main / 100: bound 0.29 vs risk LCB 0.72) and 0.5 (G2 without train loss: 0.38 vs 0.85).
+#: At the default profile's bound sizes (d = 5, m = 256, 150 steps) G2's main term grows to ~0.7
+#: and "G2 without train loss" is caught by a margin of 0.01 only (at n = 400 not at all): the
+#: empirical power of a too-small bound needs a large n and a network that cannot fit the noise.
+POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
@@ -70,6 +86,7 @@ PROFILES: dict[str, GridProfile] = {
         scaling_claims=(("C2", "end"), ("C4-l0", "end")),
         mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # each width compiles once
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
+        power=POWER_CASE,
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
     # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
@@ -85,6 +102,7 @@ PROFILES: dict[str, GridProfile] = {
         scaling=dict(Ls=(2, 4, 8, 16), ns=(100, 200, 400), d=5, seeds=(0, 1, 2)),
         mc=MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),
         training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
+        power=POWER_CASE,
         note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
@@ -99,6 +117,7 @@ PROFILES: dict[str, GridProfile] = {
         mc=MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6),
         training_facts=(TrainingFactsDesign(widths=(64, 256, 1024, 4096)),
                         TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
+        power=POWER_CASE,
         note="bigger grid, an hour or more on a CPU"),
 }
 # The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
@@ -208,4 +227,6 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     if p.mc is not None:
         items.append(SweepItem("kernel-mc", p.mc))
     items += [SweepItem("training-facts", d) for d in p.training_facts]
+    if p.power is not None:
+        items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
     return items

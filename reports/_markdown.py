@@ -50,7 +50,26 @@ def _answer(rep) -> list[str]:
             "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
             "for G2, the kernel predictor for G1-net) are shown beside it. Diverged runs have no bound "
             "and are listed under Divergences."]
-    return out
+    return out + _power_line(rep)
+
+
+def _power_line(rep) -> list[str]:
+    """Can these checks fail? One line on the power checks, right under the answer: a table of
+    bounds that held is only evidence if a too-small bound would not have."""
+    p = rep.get("mutants", {}).get("power", [])
+    if not p:
+        return ["", "Can the checks fail? This store has no power checks (deliberately wrong bounds); "
+                "see the Power checks section."]
+    asserted = [m for m in p if m["asserted"]]
+    missed = [m["mutant"] for m in asserted if not m["rejected"]]
+    info = [m for m in p if not m["asserted"]]
+    line = (f"Can the checks fail? {len(asserted) - len(missed)} of {len(asserted)} deliberately wrong "
+            "bound(s) that must be rejected were rejected")
+    line += f" (NOT rejected: {', '.join(missed)})" if missed else ""
+    if info:
+        line += (f"; {sum(m['rejected'] for m in info)} of {len(info)} informational mutant(s) "
+                 "were rejected too")
+    return ["", line + " (Power checks section)."]
 
 
 def _claims(rep) -> list[str]:
@@ -273,14 +292,16 @@ def _contrast(rep) -> list[str]:
 
 def _mutants(rep) -> list[str]:
     out = ["## Power checks (deliberately wrong bounds, kernels and laws)", "",
-           "Each mutant must be rejected by the check it targets; mutant records never count "
-           "toward a claim's verdict."]
+           "Each asserted mutant must be rejected by the check it targets; a mutant marked "
+           "'informational' is recorded though the bound's slack is expected to hide it (its detail "
+           "says where it is caught instead). Mutant records never count toward a claim's verdict."]
     p, other = rep["mutants"]["power"], rep["mutants"]["mutant_records"]
     if not p and not other:
         return out + ["", "No power-check records in this store."]
     if p:
-        out += ["", _table([[m["mutant"], m["claim"], _yn(m["rejected"]), m["detail"]] for m in p],
-                           ["mutant", "claim", "rejected", "detail"])]
+        out += ["", _table([[m["mutant"], m["claim"], "asserted" if m["asserted"] else "informational",
+                             _yn(m["rejected"]), m["detail"]] for m in p],
+                           ["mutant", "claim", "must be rejected", "rejected", "detail"])]
     if other:
         out += ["", _table([[o["kind"], o["claim"], fmt(o["records"]), json.dumps(o["verdicts"])]
                             for o in other], ["kind", "claim", "mutant records", "verdicts"])]

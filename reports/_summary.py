@@ -148,10 +148,14 @@ def claim_summaries(records: list[dict]) -> list[dict]:
 
 
 def mutant_summaries(records: list[dict]) -> list[dict]:
-    """How each deliberately wrong bound or kernel fared: it must have been rejected."""
+    """How each deliberately wrong bound or kernel fared: an asserted one must have been rejected;
+    one with ``asserted`` False is shown for information (the bound's slack hides it)."""
     rows = []
     for r in dedupe(records):
         if r["kind"] == "power":
             rows.append({"mutant": r["config"].get("mutant"), "claim": r["claim"],
-                         "rejected": r["verdict"] == "rejected", "detail": r.get("note", "")})
+                         "rejected": r["verdict"] == "rejected",
+                         # a mutant recorded for information (reports._power: asserted False)
+                         "asserted": bool(r["config"].get("asserted", True)),
+                         "detail": r.get("note", "")})
     return rows

@@ -30,16 +30,18 @@ from ._evaluate import (
 )
 from ._executors import LocalExecutor
 from ._large import LargeNDesign, large_n_records
+from ._power import PowerDesign, power_records
 from ._real import RealCase, evaluate_real_case
 from ._store import ResultsStore, make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
-          "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign}
+          "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
+          "power": PowerDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'real' | 'large-n'
+    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'real' | 'large-n' | 'power'
     spec: object
 
     def __post_init__(self):
@@ -64,6 +66,8 @@ class SweepItem:
             return s.label()
         if self.kind == "large-n":
             return f"large-n G1 L={s.L} n<={max(s.ns)}"
+        if self.kind == "power":
+            return f"power {len(s.mutants)} mutants, random labels L={s.case.L} n={s.case.n}"
         return f"kernel-mc widths={list(s.widths)}"
 
 
@@ -82,6 +86,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs = evaluate_real_case(item.spec)
         elif item.kind == "large-n":
             recs = large_n_records(item.spec)
+        elif item.kind == "power":
+            recs = power_records(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on
