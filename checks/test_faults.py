@@ -138,6 +138,27 @@ def test_run_recognises_an_unstamped_store_by_its_item_ids(tmp_path, capsys):
     assert rc == 2 and "profile run:default" in err
 
 
+def test_an_unstamped_store_resumes_under_every_grid_that_holds_all_its_items(tmp_path, capsys,
+                                                                             monkeypatch):
+    """The default grid's items are also the quality grid's: an unstamped default store fits
+    both, so resuming it under either profile is allowed (it was refused as 'mixing'), while a
+    grid that lacks its items still refuses."""
+    import reports._cli as cli
+    from reports._grid import default_items
+
+    item = default_items("default")[0]
+    assert item.item_id in {it.item_id for it in default_items("quality")}
+    ResultsStore(tmp_path / "results.jsonl").append_many(_records(item_id=item.item_id))
+    assert cli._infer_profiles(_records(item_id=item.item_id)) == {"run:default", "run:quality"}
+    monkeypatch.setattr("reports._sweep.run_sweep", lambda *a, **k: (_ for _ in ()).throw(
+        KeyboardInterrupt))  # stop right after the profile check: no item is evaluated
+    for prof in ("default", "quality"):
+        rc, err = _main(["run", "--profile", prof, "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+        assert rc == 130 and "refusing to mix" not in err, err
+    rc, err = _main(["run", "--profile", "tiny", "--out", tmp_path, "--quiet"], capsys)
+    assert rc == 2 and "refusing to mix profiles" in err
+
+
 def test_run_stamps_its_profile_on_every_record(tmp_path, capsys, monkeypatch):
     import reports._grid as grid
     import reports._sweep as sweep

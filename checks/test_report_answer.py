@@ -204,3 +204,11 @@ def test_power_design_refuses_a_learnable_case_and_unknown_mutants():
         PowerDesign(BoundCase(L=3))
     with pytest.raises(ValueError, match=r"mutants = \['G1 x 0'\]: choose from"):
         PowerDesign(BoundCase(L=3, family="random-labels"), mutants=("G1 x 0",))
+
+
+def test_the_default_parametrization_comes_before_its_contrast_in_the_table(tmp_path):
+    contrast = _net("G1-net", BoundCase(L=2, n=400, data_seed=5), value=0.7, risk=0.1)
+    contrast["config"]["parametrization"] = "contrast"
+    rep, _ = _render(tmp_path, [contrast] + _net_records())
+    rows = [(r["claim"], r["parametrization"]) for r in rep["answer"]["rows"]]
+    assert rows.index(("G1-net", "lazy")) + 1 == rows.index(("G1-net", "contrast")), rows

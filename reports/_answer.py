@@ -95,7 +95,9 @@ def answer_first(records: list[dict]) -> dict:
     rows = []
     order = list(PREDICTORS)
     for (claim, param, part), recs in sorted(groups.items(),
-                                             key=lambda kv: (order.index(kv[0][0]), kv[0][1], kv[0][2])):
+                                             key=lambda kv: (order.index(kv[0][0]),
+                                                             kv[0][1] not in ("", "lazy"),  # default first
+                                                             kv[0][1], kv[0][2])):
         ev = [r for r in recs if r["verdict"] in _EVALUATED]
         viol = sum(r["verdict"] == "violation" for r in ev)
         vac = sum(r["verdict"] == "vacuous" for r in ev)

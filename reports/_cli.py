@@ -166,8 +166,9 @@ def _prepare_out(out: Path) -> None:
 
 
 def _infer_profiles(records: list[dict]) -> set[str]:
-    """Run profiles of a store's records: their stamps, else (stores written before stamps)
-    the grids whose item ids they carry."""
+    """Run profiles a store's records can belong to: their stamps, else (stores written before
+    stamps) every grid that holds all their item ids (the default grid's items are also the
+    quality grid's, so an unstamped default store fits both), else the grids sharing any id."""
     from ._store import store_profiles
 
     stamped = store_profiles(records)
@@ -176,8 +177,10 @@ def _infer_profiles(records: list[dict]) -> set[str]:
     from ._grid import default_items
 
     ids = {r.get("item_id") for r in records if r.get("item_id")}
-    return {f"run:{p}" for p in RUN_PROFILES
-            if p not in ("real", "large") and ids & {it.item_id for it in default_items(p)}}
+    grids = {f"run:{p}": {it.item_id for it in default_items(p)}
+             for p in RUN_PROFILES if p not in ("real", "large")}
+    return ({p for p, g in grids.items() if ids <= g}
+            or {p for p, g in grids.items() if ids & g}) if ids else set()
 
 
 def cmd_run(a) -> int:
@@ -195,7 +198,7 @@ def cmd_run(a) -> int:
 def _run_locked(a, out: Path) -> int:
     from ._case_validation import ResourceError, check_resources
     from ._grid import default_items
-    from ._store import ResultsStore
+    from ._store import ResultsStore, store_profiles
     from ._sweep import run_sweep
 
     profile = f"run:{a.profile}"
@@ -218,8 +221,10 @@ def _run_locked(a, out: Path) -> int:
             old = store.read()
         except OSError as e:
             raise CLIError(f"cannot read results store {str(store_path)!r}: {e}") from None
-        other = _infer_profiles(old.records) - {profile}
-        if other:
+        have = _infer_profiles(old.records)
+        other = have - {profile}
+        # a stamped store must carry this profile only; an unstamped one must fit this grid
+        if other and (store_profiles(old.records) or profile not in have):
             raise CLIError(
                 f"{str(store_path)!r} holds records of profile {', '.join(sorted(other))}, this run is "
                 f"{profile}: refusing to mix profiles in one store; use another --out (e.g. "
