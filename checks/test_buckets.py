@@ -9,6 +9,8 @@
   empirical NTK, the analytic kernel H and a whole GD run unchanged (h_0 = 0, relu(0) = 0, and
   k0 = k1 = 0 on a zero prefix), in both parametrizations (u = f - f0 is a difference of two such
   f).
+- Init (``models.init_params`` / ``init_seeds``): W, A, B drawn flat at a sampling bucket and
+  cut, by the same prefix property: bitwise the definition's draw at every width.
 - Width: hidden units with zero rows in W and A and zero B contribute nothing and stay zero
   under W-only training (relu'(0) = 0 in JAX), so a width-m network embeds in a wider one.
 Each property has a power check: a padding that is not exact (zeros at the end of the sequence)
@@ -74,14 +76,64 @@ def test_bucketing_without_the_prefix_property_is_caught():
     assert not np.array_equal(wrong.astype(np.float32), np.asarray(tok.sample(key, 10)))
 
 
-def test_jitted_init_is_the_eager_init():
-    """One compiled init per config instead of three eager ops: the same draw (XLA fuses the
-    scaling into the normal's transform, so equal to float32 rounding)."""
+@given(m=st.sampled_from((1, 16, 128, 129)), d=st.sampled_from((1, 3)), seed=seeds(),
+       par=st.sampled_from(("lazy", "contrast")), S=st.sampled_from((1, 3)))
+@example(m=128, d=3, seed=0, par="lazy", S=3)  # m*m = 2^14: exactly the first bucket
+@settings(max_examples=6)
+def test_bucketed_init_is_the_definition(m, d, seed, par, S):
+    """init_params / init_seeds draw flat at sample_bucket sizes and scale in NumPy: bitwise the
+    definition (split, three normals at their shapes, scaled), evaluated eagerly, per key."""
+    from models._rnn import _init_definition
+
+    cfg = M.RNNConfig(d, m, parametrization=par)
+    keys = jax.random.split(jax.random.key(seed), S)
+    stacked = M.init_seeds(keys, cfg)
+    for s in range(S):
+        ref = _init_definition(keys[s], cfg)
+        for name, a, b, c in zip(M.Params._fields, stacked, M.init_params(keys[s], cfg), ref):
+            assert a.shape[1:] == c.shape and a.dtype == c.dtype, name
+            assert np.array_equal(np.asarray(a[s]), np.asarray(c)), (name, s)
+            assert np.array_equal(np.asarray(b), np.asarray(c)), (name, s)
+
+
+def test_bucketed_init_in_float64_and_from_a_legacy_key():
+    from models._rnn import _init_definition
+
+    with jax.enable_x64(True):
+        for dt in ("float32", "float64"):
+            cfg = M.RNNConfig(D, M_W, dt)
+            for a, b in zip(M.init_params(jax.random.key(5), cfg), _init_definition(jax.random.key(5), cfg)):
+                assert a.dtype == b.dtype and np.array_equal(np.asarray(a), np.asarray(b)), dt
     cfg = M.RNNConfig(D, M_W)
-    key = jax.random.key(3)
-    eager = M.init_params.__wrapped__(key, cfg)
-    for a, b in zip(M.init_params(key, cfg), eager):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2 * EPS32, atol=0)
+    for a, b in zip(M.init_params(jax.random.PRNGKey(5), cfg), _init_definition(jax.random.PRNGKey(5), cfg)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_init_cut_from_a_wider_square_is_caught():
+    """Power: the bucketed init must cut the flat draw, not a wider (m_b, m_b) square."""
+    cfg = M.RNNConfig(D, M_W)
+    kw = jax.random.split(jax.random.key(3), 3)[0]
+    wrong = np.asarray(jax.random.normal(kw, (2 * M_W, 2 * M_W)))[:M_W, :M_W] * np.sqrt(np.float32(2 / M_W))
+    assert not np.array_equal(wrong, np.asarray(M.init_params(jax.random.key(3), cfg).W))
+
+
+@given(data_seed=seeds(), init_seed=seeds(), S=st.sampled_from((1, 3)))
+@settings(max_examples=4)
+def test_jitted_key_helpers_are_the_eager_keys(data_seed, init_seed, S):
+    """The evaluation's keys come from one compiled program each (models.split_keys,
+    reports._evaluate._case_keys and _key) instead of several eager ops: the same keys."""
+    from reports._evaluate import _case_keys, _key
+
+    def same(a, b):
+        return np.array_equal(np.asarray(jax.random.key_data(a)), np.asarray(jax.random.key_data(b)))
+
+    k_tr, k_te = jax.random.split(jax.random.key(data_seed))
+    ref = (k_tr, k_te, jax.random.fold_in(k_te, 1), jax.random.split(jax.random.key(init_seed), S))
+    assert all(same(a, b) for a, b in zip(_case_keys(data_seed, init_seed, S), ref, strict=True))
+    assert same(_key(data_seed), jax.random.key(data_seed))
+    for num in (2, 3):
+        pairs = zip(M.split_keys(k_tr, num), jax.random.split(k_tr, num), strict=True)
+        assert all(same(a, b) for a, b in pairs)
 
 
 # ---- length: zero tokens in front ------------------------------------------------------------
@@ -181,3 +233,4 @@ def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
             for k, v in b[part].items():
                 if isinstance(v, float) and np.isfinite(v):
                     assert a[part][k] == pytest.approx(v, rel=1e-3, abs=1e-6), (a["claim"], part, k)
+

@@ -97,6 +97,17 @@ def _normal_flat(key, size: int, dtype):
     return jax.random.normal(key, (size,), dtype)
 
 
+@partial(jax.jit, static_argnums=1)
+def _split_tuple(key, num: int):
+    return tuple(jax.random.split(key, num))
+
+
+def split_keys(key: jax.Array, num: int = 2) -> tuple:
+    """``tuple(jax.random.split(key, num))`` as one compiled program per ``num`` (eagerly, the
+    split and the unpacking of its result are two, each compiled on first use)."""
+    return _split_tuple(key, num)
+
+
 @jax.jit
 def _eval_target(target, X):
     return target(X)
@@ -320,7 +331,7 @@ class Task:
         if isinstance(key, jax.core.Tracer):
             return self._draw(key, n, dtype)
         dtype = jnp.dtype(dtype)
-        kx, kn = jax.random.split(key)
+        kx, kn = split_keys(key)
         # the target runs on a bucket of rows (one compiled program per bucket), then is cut
         nb = row_bucket(n)
         Xb = self.tokens._host_draw(kx, nb, dtype)
