@@ -234,3 +234,73 @@ def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
                 if isinstance(v, float) and np.isfinite(v):
                     assert a[part][k] == pytest.approx(v, rel=1e-3, abs=1e-6), (a["claim"], part, k)
 
+
+@given(seed=seeds(), extra=st.sampled_from((1, 16)), S=st.sampled_from((1, 2)))
+@settings(max_examples=3)
+def test_pad_width_is_zero_hidden_units(seed, extra, S):
+    """models.pad_width (one seed or a seed axis) is the widening above, entry for entry."""
+    keys = jax.random.split(jax.random.key(seed), S)
+    ps = M.init_seeds(keys, M.RNNConfig(D, M_W))
+    wide = M.pad_width(ps, M_W + extra)
+    for s in range(S):
+        ref = _widen(M.init_params(keys[s], M.RNNConfig(D, M_W)), extra)
+        for a, b in zip(wide, ref):
+            assert np.array_equal(np.asarray(a[s]), np.asarray(b))
+    assert M.pad_width(ps, M_W) is ps
+    with pytest.raises(ValueError, match="m"):
+        M.pad_width(ps, M_W - 1)
+
+
+def test_live_padding_units_are_caught():
+    """Power: units padded with nonzero A and B rows are not dead: the NTK changes."""
+    p, X, _ = _problem(0, 3)
+    q = M.pad_width(p, M_W + 4)
+    live = M.Params(q.W, q.A.at[M_W:].set(1.0), q.B.at[M_W:].set(1.0))
+    assert _close(M.empirical_ntk(q, X), M.empirical_ntk(p, X))
+    assert not _close(M.empirical_ntk(live, X), M.empirical_ntk(p, X))
+
+
+@pytest.mark.parametrize("par", ["lazy", "contrast"])
+def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
+    """training_facts_runs runs every width of a small design at its largest width (zero hidden
+    units); every number equals the runs at each width's own size to float tolerance."""
+    from reports import _evaluate as E
+
+    design = E.TrainingFactsDesign(widths=(4, 16, 64), seeds=3, n=6, n_test=12, L=3, d=2,
+                                   steps=8, parametrization=par)
+    assert all(E.training_facts_width(design, m) == 64 for m in design.widths)
+    shared = E.training_facts_runs(design)
+    monkeypatch.setattr(E, "training_facts_width", lambda design, m: m)
+    own = E.training_facts_runs(design)
+    for m in design.widths:
+        for k, v in own[m].items():
+            if k == "diverged":
+                assert shared[m][k] == v
+            else:
+                np.testing.assert_allclose(np.asarray(shared[m][k], np.float64), np.asarray(v, np.float64),
+                                           rtol=1e-4, atol=1e-6, err_msg=f"{par} m={m} {k}")
+
+
+def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
+    """kernel_mc_records computes every width's empirical NTK at the largest width (zero hidden
+    units): the relative errors equal the per-width ones to float tolerance."""
+    from reports import _evaluate as E
+
+    design = E.MCDesign(widths=(8, 32), n=3, L=3, seeds=2)
+    assert E.kernel_mc_width(design, 8) == 32
+    shared, fit_s = E.kernel_mc_records(design)
+    monkeypatch.setattr(E, "kernel_mc_width", lambda design, m: m)
+    own, fit_o = E.kernel_mc_records(design)
+    for a, b in zip(shared, own, strict=True):
+        if "rel_err" in b["metrics"]:
+            assert a["metrics"]["rel_err"] == pytest.approx(b["metrics"]["rel_err"], rel=1e-4, abs=1e-6)
+    assert fit_s["fitted_rate"] == pytest.approx(fit_o["fitted_rate"], rel=1e-3, abs=1e-6)
+
+
+def test_shared_widths_keep_large_designs_at_their_own_widths():
+    from reports import _evaluate as E
+
+    design = E.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
+    assert [E.training_facts_width(design, m) for m in design.widths] == list(design.widths)
+    mc = E.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)  # the thorough profile's
+    assert [E.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)

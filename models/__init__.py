@@ -41,6 +41,7 @@ from ._rnn import (
     hidden_states,
     init_params,
     init_seeds,
+    pad_width,
     predict_seeds,
     predict_u,
 )
@@ -64,7 +65,7 @@ __all__ = [
     "centred_apply", "get_parametrization", "check_choice", "check_float", "check_int",
     "check_positions", "check_tokens", "empirical_ntk", "eval_loss", "grad_w", "hidden_states",
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
-    "length_bucket", "pad_front", "record_to_numpy", "sample_bucket", "sgd_samples",
+    "length_bucket", "pad_front", "pad_width", "record_to_numpy", "sample_bucket", "sgd_samples",
     "split_keys", "train", "train_seeds",
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",

@@ -163,6 +163,27 @@ def _host_init(keys, cfg: RNNConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return tuple(np.stack(o) for o in out)
 
 
+def pad_width(params: Params, m: int) -> Params:
+    """``params`` (one seed or a seed axis) widened to m hidden units with zeros: rows and
+    columns of W, rows of A, entries of B.
+
+    Exact for the W-only RNN: a unit with zero incoming weights (W row, A row) stays at
+    relu(0) = 0, its zero B entry and zero W column carry nothing out, and its weights' gradients
+    are 0 (relu'(0) = 0 in JAX), so f, the empirical NTK, a GD run's predictions, loss and
+    movement are the narrow network's and the padding stays 0 (``checks/test_buckets.py``). One
+    compiled program set then serves several widths."""
+    W = np.asarray(params.W)
+    m0 = W.shape[-1]
+    m = check_int("m", m, low=m0)
+    if m == m0:
+        return params
+    lead = W.shape[:-2]
+    grow = [(0, 0)] * len(lead)
+    return Params(jax.device_put(np.pad(W, grow + [(0, m - m0), (0, m - m0)])),
+                  jax.device_put(np.pad(np.asarray(params.A), grow + [(0, m - m0), (0, 0)])),
+                  jax.device_put(np.pad(np.asarray(params.B), grow + [(0, m - m0)])))
+
+
 def hidden_states(W: jax.Array, A: jax.Array, X: jax.Array) -> jax.Array:
     """All hidden states h_1..h_L for a batch X of shape (n, L, d); returns (L, n, m).
 

@@ -623,6 +623,24 @@ def scaling_record(design: ScalingDesign, fit: dict) -> dict:
                        verdict=verdict)
 
 
+# ---- widths that share compiled programs ---------------------------------------------------
+
+#: The most padded work (m_pad^2 x the design's other sizes: multiply-adds of the recurrence) for
+#: which a design's width runs at the design's largest width instead of its own (pad_width). About
+#: 1e10 is ~1 s of forward and backward passes on a 2-core CPU, the price of compiling one GD
+#: program there (benchmarks/README.md, "Issue 12"): the tiny profile's training-facts widths
+#: (16, 64, 256) then share one program set, the default profile's (64, 256, 1024 at 200 steps:
+#: ~1e11) keep one set each; the K-mc widths share one NTK program up to the default profile's.
+PAD_WORK = 1e10
+
+
+def shared_width(widths, m: int, work_per_m2: float) -> int:
+    """The width the programs of width ``m`` run at: the largest of ``widths`` when that costs at
+    most ``PAD_WORK`` (top^2 * ``work_per_m2``), else ``m`` itself."""
+    top = max(widths)
+    return top if top * top * work_per_m2 <= PAD_WORK else m
+
+
 # ---- kernel Monte-Carlo convergence (K-mc) ---------------------------------------------------
 
 @dataclass(frozen=True)
@@ -640,6 +658,11 @@ class MCDesign:
     parametrization: str = "lazy"
 
 
+def kernel_mc_width(design: MCDesign, m: int) -> int:
+    """``shared_width`` for the K-mc design: one empirical NTK of n sequences of L tokens per seed."""
+    return shared_width(design.widths, m, design.n * design.L * design.seeds)
+
+
 def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict]:
     """Relative Frobenius error ||K_m / c(m) - H|| / ||H|| per width and seed, and the fitted rate
     (docs/theory.md section 3; c(m) = ``Parametrization.kernel_scale``)."""
@@ -651,7 +674,8 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
         errs = []
         for s in range(design.seeds):
             cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
-            p = M.init_params(_key(10_000 + s), cfg)
+            # one NTK program for several widths: zero hidden units are exact (pad_width)
+            p = M.pad_width(M.init_params(_key(10_000 + s), cfg), kernel_mc_width(design, m))
             K = np.asarray(M.empirical_ntk(p, X), np.float64) / cfg.param.kernel_scale(m)
             e = float(np.linalg.norm(K - H) / np.linalg.norm(H))
             errs.append(e)
@@ -701,6 +725,11 @@ class TrainingFactsDesign:
             law.require_design(self.widths, self.seeds)
 
 
+def training_facts_width(design: TrainingFactsDesign, m: int) -> int:
+    """``shared_width`` for a training-facts design: a GD run of n samples, L steps, per seed."""
+    return shared_width(design.widths, m, design.n * design.L * design.steps * design.seeds)
+
+
 def training_facts_runs(design: TrainingFactsDesign) -> dict:
     """Per width: the seeds' (gap, drift) and what the exact identities need (K_0, eta, r_0,
     the network's loss and movement curves), from one vmapped GD call per width."""
@@ -715,6 +744,8 @@ def training_facts_runs(design: TrainingFactsDesign) -> dict:
     for m in design.widths:
         cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
         p0 = M.init_seeds(_case_keys(100 + design.data_seed, 7 + m, design.seeds)[3], cfg)
+        # the network programs run at a shared width: zero hidden units are exact (pad_width)
+        p0 = M.pad_width(p0, training_facts_width(design, m))
         K0 = np.asarray(_ntk_seeds(p0.W, p0.A, p0.B, X), np.float64)
         lam = float(max(np.linalg.eigvalsh(k)[-1] for k in K0))
         eta = design.lr_frac / lam
