@@ -1,6 +1,6 @@
 """Shape bucketing is exact: padded computations give the unpadded numbers.
 
-- Sampling (``models._data.sample_bucket``): a sample of n is drawn at a power-of-two bucket of
+- Sampling (``models._data.sample_bucket``): a sample of n is drawn at a power-of-four bucket of
   normals and cut; with JAX's partitionable threefry the first k random numbers of a longer draw
   are the shorter draw, so the tokens are bitwise those of the direct draw, and targets and label
   noise (row-wise functions, evaluated on a bucket of rows) agree to float32 rounding: XLA may
@@ -48,6 +48,7 @@ def _targets(L):
 @given(n=st.sampled_from((1, 17, 171, 300)), L=st.sampled_from((2, 5)), seed=seeds(),
        noise=st.sampled_from((0.0, 0.25)), scale=st.sampled_from((0.1, 1.0, 10.0)))
 @example(n=2731, L=2, seed=0, noise=0.25, scale=1.0)  # k = n L d = 16386: just past a bucket edge
+@example(n=10923, L=2, seed=1, noise=0.25, scale=1.0)  # k = 65538: just past the next one
 @settings(max_examples=6)
 def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
     key = jax.random.key(seed)
@@ -64,6 +65,28 @@ def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
     Z = M.TokenDistribution(L, D, scale, "sphere")
     np.testing.assert_allclose(np.asarray(Z.sample(key, n)), np.asarray(Z._draw(key, n, jnp.float32)),
                                rtol=4 * EPS32, atol=0)  # the norm's rounding
+
+
+@given(L=st.sampled_from((2, 3, 5)), seed=seeds())
+@settings(max_examples=4)
+def test_a_target_on_its_gathered_positions_is_the_target(L, seed):
+    """Task.sample evaluates a positional target on the tokens at its positions, as a target of
+    positions 1..P (models._data._target_view): bitwise the target on the whole sequence."""
+    from models._data import _eval_target, _target_view
+
+    X = np.asarray(M.TokenDistribution(L, D).sample(jax.random.key(seed), 64))
+    targets = [*_targets(L), M.AdditiveTarget.make(L, D, "cos", positions=(L,), seed=seed),
+               M.NVariableTarget.make(L, D, (L - 1, L), "sin", input_scale=2.0, seed=seed),
+               M.ParityTarget.make(L, D, (1, L), seed=seed)]
+    for tgt in targets:
+        view, Xv = _target_view(tgt, X)
+        assert np.array_equal(np.asarray(_eval_target(view, jax.device_put(Xv))),
+                              np.asarray(_eval_target(tgt, jax.device_put(X)))), tgt
+    # power: a view fed the wrong token (the first instead of the target's last) is caught
+    tgt = M.AdditiveTarget.make(L, D, "sin", positions=(L,))
+    view, _ = _target_view(tgt, X)
+    assert not np.array_equal(np.asarray(_eval_target(view, jax.device_put(X[:, :1]))),
+                              np.asarray(_eval_target(tgt, jax.device_put(X))))
 
 
 def test_bucketing_without_the_prefix_property_is_caught():
