@@ -101,8 +101,12 @@ def cli_compile(quick: bool = False, profile: str | None = None) -> list[Ratio]:
     rows = [
         Ratio("cli", case, "compilations (cold)", float(cold["compiles"]), target="<= 40",
               details=details),
+        # informational on the tiny profile: its necessary programs cost more to compile than its
+        # few seconds of work (benchmarks/README.md, "Issue 12": the target is retired there)
         Ratio("cli", case, "compile_s / wall_s (cold)", cold["compile_s"] / cold["wall_s"],
-              target="<= 0.35", details=details),
+              target=None if profile == "tiny" else "<= 0.35", details=details,
+              note="informational on the tiny profile (target retired, see the README)"
+              if profile == "tiny" else ""),
         Ratio("cli", case, "warm cache hits / compilations", warm["cache_hits"] / max(1, warm["compiles"]),
               target=">= 0.9", details=details),
         Ratio("cli", case, "t_cold / t_warm", cold["wall_s"] / warm["wall_s"], details=details,
