@@ -325,5 +325,10 @@ def test_shared_widths_keep_large_designs_at_their_own_widths():
 
     design = E.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
     assert [E.training_facts_width(design, m) for m in design.widths] == list(design.widths)
-    mc = E.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)  # the thorough profile's
-    assert [E.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)
+    for mc in (E.MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),  # the default profile's
+               E.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)):  # the thorough one's
+        assert [E.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)
+    tiny = E.MCDesign(widths=(64, 1024), n=4, L=3, seeds=2)  # the tiny profile's: shared
+    assert [E.kernel_mc_width(tiny, m) for m in tiny.widths] == [1024, 1024]
+    facts = E.TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64)
+    assert [E.training_facts_width(facts, m) for m in facts.widths] == [256, 256, 256]

@@ -625,18 +625,19 @@ def scaling_record(design: ScalingDesign, fit: dict) -> dict:
 
 # ---- widths that share compiled programs ---------------------------------------------------
 
-#: The most padded work (m_pad^2 x the design's other sizes: multiply-adds of the recurrence) for
-#: which a design's width runs at the design's largest width instead of its own (pad_width). About
-#: 1e10 is ~1 s of forward and backward passes on a 2-core CPU, the price of compiling one GD
-#: program there (benchmarks/README.md, "Issue 12"): the tiny profile's training-facts widths
-#: (16, 64, 256) then share one program set, the default profile's (64, 256, 1024 at 200 steps:
-#: ~1e11) keep one set each; the K-mc widths share one NTK program up to the default profile's.
+#: The most work (multiply-adds of the recurrent matmuls, forward and backward, at the padded
+#: width) for which a design's width runs at the design's largest width instead of its own
+#: (pad_width). About 1e10 is ~1 s on a 2-core CPU, the price of compiling one GD program there
+#: (benchmarks/README.md, "Issue 12"): the tiny profile's training-facts widths (16, 64, 256:
+#: ~3e9) share one program set and its K-mc widths (64, 1024: ~2e8) one NTK program; the default
+#: profile's training facts (~3e11) and K-mc (256..4096: ~2e10; measured, sharing made that item
+#: 4 s slower for 2.7 s less compilation) keep their own.
 PAD_WORK = 1e10
 
 
 def shared_width(widths, m: int, work_per_m2: float) -> int:
-    """The width the programs of width ``m`` run at: the largest of ``widths`` when that costs at
-    most ``PAD_WORK`` (top^2 * ``work_per_m2``), else ``m`` itself."""
+    """The width the programs of width ``m`` run at: the largest of ``widths`` when a run there
+    costs at most ``PAD_WORK`` (top^2 * ``work_per_m2`` multiply-adds), else ``m`` itself."""
     top = max(widths)
     return top if top * top * work_per_m2 <= PAD_WORK else m
 
@@ -659,8 +660,9 @@ class MCDesign:
 
 
 def kernel_mc_width(design: MCDesign, m: int) -> int:
-    """``shared_width`` for the K-mc design: one empirical NTK of n sequences of L tokens per seed."""
-    return shared_width(design.widths, m, design.n * design.L * design.seeds)
+    """``shared_width`` for the K-mc design: per seed, one factored empirical NTK of n sequences
+    of L tokens (two factor passes, each a forward and a backward: ~8 n L m^2 multiply-adds)."""
+    return shared_width(design.widths, m, 8 * design.n * design.L * design.seeds)
 
 
 def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict]:
@@ -726,8 +728,9 @@ class TrainingFactsDesign:
 
 
 def training_facts_width(design: TrainingFactsDesign, m: int) -> int:
-    """``shared_width`` for a training-facts design: a GD run of n samples, L steps, per seed."""
-    return shared_width(design.widths, m, design.n * design.L * design.steps * design.seeds)
+    """``shared_width`` for a training-facts design: per GD step and seed, a forward pass over n
+    sequences of L tokens and its backward pass (~3 n L m^2 multiply-adds)."""
+    return shared_width(design.widths, m, 3 * design.n * design.L * design.steps * design.seeds)
 
 
 def training_facts_runs(design: TrainingFactsDesign) -> dict:
