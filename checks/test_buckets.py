@@ -1,6 +1,6 @@
 """Shape bucketing is exact: padded computations give the unpadded numbers.
 
-- Sampling (``models._data.sample_bucket``): a sample of n is drawn at a power-of-two bucket of
+- Sampling (``models._data.sample_bucket``): a sample of n is drawn at a power-of-four bucket of
   normals and cut; with JAX's partitionable threefry the first k random numbers of a longer draw
   are the shorter draw, so the tokens are bitwise those of the direct draw, and targets and label
   noise (row-wise functions, evaluated on a bucket of rows) agree to float32 rounding: XLA may
@@ -9,6 +9,8 @@
   empirical NTK, the analytic kernel H and a whole GD run unchanged (h_0 = 0, relu(0) = 0, and
   k0 = k1 = 0 on a zero prefix), in both parametrizations (u = f - f0 is a difference of two such
   f).
+- Init (``models.init_params`` / ``init_seeds``): W, A, B drawn flat at a sampling bucket and
+  cut, by the same prefix property: bitwise the definition's draw at every width.
 - Width: hidden units with zero rows in W and A and zero B contribute nothing and stay zero
   under W-only training (relu'(0) = 0 in JAX), so a width-m network embeds in a wider one.
 Each property has a power check: a padding that is not exact (zeros at the end of the sequence)
@@ -46,6 +48,7 @@ def _targets(L):
 @given(n=st.sampled_from((1, 17, 171, 300)), L=st.sampled_from((2, 5)), seed=seeds(),
        noise=st.sampled_from((0.0, 0.25)), scale=st.sampled_from((0.1, 1.0, 10.0)))
 @example(n=2731, L=2, seed=0, noise=0.25, scale=1.0)  # k = n L d = 16386: just past a bucket edge
+@example(n=10923, L=2, seed=1, noise=0.25, scale=1.0)  # k = 65538: just past the next one
 @settings(max_examples=6)
 def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
     key = jax.random.key(seed)
@@ -64,6 +67,28 @@ def test_bucketed_sampling_is_the_direct_draw(n, L, seed, noise, scale):
                                rtol=4 * EPS32, atol=0)  # the norm's rounding
 
 
+@given(L=st.sampled_from((2, 3, 5)), seed=seeds())
+@settings(max_examples=4)
+def test_a_target_on_its_gathered_positions_is_the_target(L, seed):
+    """Task.sample evaluates a positional target on the tokens at its positions, as a target of
+    positions 1..P (models._data._target_view): bitwise the target on the whole sequence."""
+    from models._data import _eval_target, _target_view
+
+    X = np.asarray(M.TokenDistribution(L, D).sample(jax.random.key(seed), 64))
+    targets = [*_targets(L), M.AdditiveTarget.make(L, D, "cos", positions=(L,), seed=seed),
+               M.NVariableTarget.make(L, D, (L - 1, L), "sin", input_scale=2.0, seed=seed),
+               M.ParityTarget.make(L, D, (1, L), seed=seed)]
+    for tgt in targets:
+        view, Xv = _target_view(tgt, X)
+        assert np.array_equal(np.asarray(_eval_target(view, jax.device_put(Xv))),
+                              np.asarray(_eval_target(tgt, jax.device_put(X)))), tgt
+    # power: a view fed the wrong token (the first instead of the target's last) is caught
+    tgt = M.AdditiveTarget.make(L, D, "sin", positions=(L,))
+    view, _ = _target_view(tgt, X)
+    assert not np.array_equal(np.asarray(_eval_target(view, jax.device_put(X[:, :1]))),
+                              np.asarray(_eval_target(tgt, jax.device_put(X))))
+
+
 def test_bucketing_without_the_prefix_property_is_caught():
     """Power: a draw at the bucket's shape (n_b, L, d) rather than flat is not the direct draw."""
     tok = M.TokenDistribution(3, D)
@@ -74,14 +99,64 @@ def test_bucketing_without_the_prefix_property_is_caught():
     assert not np.array_equal(wrong.astype(np.float32), np.asarray(tok.sample(key, 10)))
 
 
-def test_jitted_init_is_the_eager_init():
-    """One compiled init per config instead of three eager ops: the same draw (XLA fuses the
-    scaling into the normal's transform, so equal to float32 rounding)."""
+@given(m=st.sampled_from((1, 16, 128, 129)), d=st.sampled_from((1, 3)), seed=seeds(),
+       par=st.sampled_from(("lazy", "contrast")), S=st.sampled_from((1, 3)))
+@example(m=128, d=3, seed=0, par="lazy", S=3)  # m*m = 2^14: exactly the first bucket
+@settings(max_examples=6)
+def test_bucketed_init_is_the_definition(m, d, seed, par, S):
+    """init_params / init_seeds draw flat at sample_bucket sizes and scale in NumPy: bitwise the
+    definition (split, three normals at their shapes, scaled), evaluated eagerly, per key."""
+    from models._rnn import _init_definition
+
+    cfg = M.RNNConfig(d, m, parametrization=par)
+    keys = jax.random.split(jax.random.key(seed), S)
+    stacked = M.init_seeds(keys, cfg)
+    for s in range(S):
+        ref = _init_definition(keys[s], cfg)
+        for name, a, b, c in zip(M.Params._fields, stacked, M.init_params(keys[s], cfg), ref):
+            assert a.shape[1:] == c.shape and a.dtype == c.dtype, name
+            assert np.array_equal(np.asarray(a[s]), np.asarray(c)), (name, s)
+            assert np.array_equal(np.asarray(b), np.asarray(c)), (name, s)
+
+
+def test_bucketed_init_in_float64_and_from_a_legacy_key():
+    from models._rnn import _init_definition
+
+    with jax.enable_x64(True):
+        for dt in ("float32", "float64"):
+            cfg = M.RNNConfig(D, M_W, dt)
+            for a, b in zip(M.init_params(jax.random.key(5), cfg), _init_definition(jax.random.key(5), cfg)):
+                assert a.dtype == b.dtype and np.array_equal(np.asarray(a), np.asarray(b)), dt
     cfg = M.RNNConfig(D, M_W)
-    key = jax.random.key(3)
-    eager = M.init_params.__wrapped__(key, cfg)
-    for a, b in zip(M.init_params(key, cfg), eager):
-        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2 * EPS32, atol=0)
+    for a, b in zip(M.init_params(jax.random.PRNGKey(5), cfg), _init_definition(jax.random.PRNGKey(5), cfg)):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_init_cut_from_a_wider_square_is_caught():
+    """Power: the bucketed init must cut the flat draw, not a wider (m_b, m_b) square."""
+    cfg = M.RNNConfig(D, M_W)
+    kw = jax.random.split(jax.random.key(3), 3)[0]
+    wrong = np.asarray(jax.random.normal(kw, (2 * M_W, 2 * M_W)))[:M_W, :M_W] * np.sqrt(np.float32(2 / M_W))
+    assert not np.array_equal(wrong, np.asarray(M.init_params(jax.random.key(3), cfg).W))
+
+
+@given(data_seed=seeds(), init_seed=seeds(), S=st.sampled_from((1, 3)))
+@settings(max_examples=4)
+def test_jitted_key_helpers_are_the_eager_keys(data_seed, init_seed, S):
+    """The evaluation's keys come from one compiled program each (models.split_keys,
+    reports._evaluate._case_keys and _key) instead of several eager ops: the same keys."""
+    from reports._evaluate import _case_keys, _key
+
+    def same(a, b):
+        return np.array_equal(np.asarray(jax.random.key_data(a)), np.asarray(jax.random.key_data(b)))
+
+    k_tr, k_te = jax.random.split(jax.random.key(data_seed))
+    ref = (k_tr, k_te, jax.random.fold_in(k_te, 1), jax.random.split(jax.random.key(init_seed), S))
+    assert all(same(a, b) for a, b in zip(_case_keys(data_seed, init_seed, S), ref, strict=True))
+    assert same(_key(data_seed), jax.random.key(data_seed))
+    for num in (2, 3):
+        pairs = zip(M.split_keys(k_tr, num), jax.random.split(k_tr, num), strict=True)
+        assert all(same(a, b) for a, b in pairs)
 
 
 # ---- length: zero tokens in front ------------------------------------------------------------
@@ -181,3 +256,79 @@ def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
             for k, v in b[part].items():
                 if isinstance(v, float) and np.isfinite(v):
                     assert a[part][k] == pytest.approx(v, rel=1e-3, abs=1e-6), (a["claim"], part, k)
+
+
+@given(seed=seeds(), extra=st.sampled_from((1, 16)), S=st.sampled_from((1, 2)))
+@settings(max_examples=3)
+def test_pad_width_is_zero_hidden_units(seed, extra, S):
+    """models.pad_width (one seed or a seed axis) is the widening above, entry for entry."""
+    keys = jax.random.split(jax.random.key(seed), S)
+    ps = M.init_seeds(keys, M.RNNConfig(D, M_W))
+    wide = M.pad_width(ps, M_W + extra)
+    for s in range(S):
+        ref = _widen(M.init_params(keys[s], M.RNNConfig(D, M_W)), extra)
+        for a, b in zip(wide, ref):
+            assert np.array_equal(np.asarray(a[s]), np.asarray(b))
+    assert M.pad_width(ps, M_W) is ps
+    with pytest.raises(ValueError, match="m"):
+        M.pad_width(ps, M_W - 1)
+
+
+def test_live_padding_units_are_caught():
+    """Power: units padded with nonzero A and B rows are not dead: the NTK changes."""
+    p, X, _ = _problem(0, 3)
+    q = M.pad_width(p, M_W + 4)
+    live = M.Params(q.W, q.A.at[M_W:].set(1.0), q.B.at[M_W:].set(1.0))
+    assert _close(M.empirical_ntk(q, X), M.empirical_ntk(p, X))
+    assert not _close(M.empirical_ntk(live, X), M.empirical_ntk(p, X))
+
+
+@pytest.mark.parametrize("par", ["lazy", "contrast"])
+def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
+    """training_facts_runs runs every width of a small design at its largest width (zero hidden
+    units); every number equals the runs at each width's own size to float tolerance."""
+    from reports import _evaluate as E
+
+    design = E.TrainingFactsDesign(widths=(4, 16, 64), seeds=3, n=6, n_test=12, L=3, d=2,
+                                   steps=8, parametrization=par)
+    assert all(E.training_facts_width(design, m) == 64 for m in design.widths)
+    shared = E.training_facts_runs(design)
+    monkeypatch.setattr(E, "training_facts_width", lambda design, m: m)
+    own = E.training_facts_runs(design)
+    for m in design.widths:
+        for k, v in own[m].items():
+            if k == "diverged":
+                assert shared[m][k] == v
+            else:
+                np.testing.assert_allclose(np.asarray(shared[m][k], np.float64), np.asarray(v, np.float64),
+                                           rtol=1e-4, atol=1e-6, err_msg=f"{par} m={m} {k}")
+
+
+def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
+    """kernel_mc_records computes every width's empirical NTK at the largest width (zero hidden
+    units): the relative errors equal the per-width ones to float tolerance."""
+    from reports import _evaluate as E
+
+    design = E.MCDesign(widths=(8, 32), n=3, L=3, seeds=2)
+    assert E.kernel_mc_width(design, 8) == 32
+    shared, fit_s = E.kernel_mc_records(design)
+    monkeypatch.setattr(E, "kernel_mc_width", lambda design, m: m)
+    own, fit_o = E.kernel_mc_records(design)
+    for a, b in zip(shared, own, strict=True):
+        if "rel_err" in b["metrics"]:
+            assert a["metrics"]["rel_err"] == pytest.approx(b["metrics"]["rel_err"], rel=1e-4, abs=1e-6)
+    assert fit_s["fitted_rate"] == pytest.approx(fit_o["fitted_rate"], rel=1e-3, abs=1e-6)
+
+
+def test_shared_widths_keep_large_designs_at_their_own_widths():
+    from reports import _evaluate as E
+
+    design = E.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
+    assert [E.training_facts_width(design, m) for m in design.widths] == list(design.widths)
+    for mc in (E.MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),  # the default profile's
+               E.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)):  # the thorough one's
+        assert [E.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)
+    tiny = E.MCDesign(widths=(64, 1024), n=4, L=3, seeds=2)  # the tiny profile's: shared
+    assert [E.kernel_mc_width(tiny, m) for m in tiny.widths] == [1024, 1024]
+    facts = E.TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64)
+    assert [E.training_facts_width(facts, m) for m in facts.widths] == [256, 256, 256]

@@ -14,6 +14,7 @@ from ._data import (
     length_bucket,
     pad_front,
     sample_bucket,
+    split_keys,
 )
 from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
@@ -40,6 +41,7 @@ from ._rnn import (
     hidden_states,
     init_params,
     init_seeds,
+    pad_width,
     predict_seeds,
     predict_u,
 )
@@ -63,8 +65,8 @@ __all__ = [
     "centred_apply", "get_parametrization", "check_choice", "check_float", "check_int",
     "check_positions", "check_tokens", "empirical_ntk", "eval_loss", "grad_w", "hidden_states",
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
-    "length_bucket", "pad_front", "record_to_numpy", "sample_bucket", "sgd_samples", "train",
-    "train_seeds",
+    "length_bucket", "pad_front", "pad_width", "record_to_numpy", "sample_bucket", "sgd_samples",
+    "split_keys", "train", "train_seeds",
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
     "data_available", "load_raw", "load_real",

@@ -16,6 +16,7 @@ which keeps bounds at different L on the same [0, 1] loss scale.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from functools import partial
@@ -74,15 +75,18 @@ class TokenDistribution:
 
 
 def sample_bucket(k: int) -> int:
-    """The number of normals a draw of k is made at: the next power of two, at least 2^14.
+    """The number of normals a draw of k is made at: the next power of four, at least 2^14.
 
     Exact, not approximate: with JAX's partitionable threefry (the default) random bits are a
     function of the element's flat index, so the first k numbers of a draw of N >= k are the draw
     of k, whatever shape they are then given, and tokens, targets and label noise are row-wise.
-    One compiled sampler then serves every sample of k in (N/2, N] numbers, for every (n, L, d),
-    instead of one program per shape (a draw is O(k): the padding is free next to the
-    compilation it saves). ``checks/test_buckets.py`` holds this to equality."""
-    return max(1 << 14, 1 << (int(k) - 1).bit_length())
+    One compiled sampler then serves every sample of k in (N/4, N] numbers, for every (n, L, d),
+    and every init whose W, A or B has that many entries, instead of one program per shape. Powers
+    of four, not two: a draw is O(k), milliseconds even at 4x, next to the 0.1-0.5 s compilation of
+    one more bucket (the tiny profile's samples and inits fall in 3 buckets instead of 4).
+    ``checks/test_buckets.py`` holds this to equality."""
+    e = max(14, (int(k) - 1).bit_length())
+    return 1 << (e + (e & 1))
 
 
 def row_bucket(n: int) -> int:
@@ -95,6 +99,33 @@ def row_bucket(n: int) -> int:
 @partial(jax.jit, static_argnums=(1, 2))
 def _normal_flat(key, size: int, dtype):
     return jax.random.normal(key, (size,), dtype)
+
+
+@partial(jax.jit, static_argnums=1)
+def _split_tuple(key, num: int):
+    return tuple(jax.random.split(key, num))
+
+
+def split_keys(key: jax.Array, num: int = 2) -> tuple:
+    """``tuple(jax.random.split(key, num))`` as one compiled program per ``num`` (eagerly, the
+    split and the unpacking of its result are two, each compiled on first use)."""
+    return _split_tuple(key, num)
+
+
+def _target_view(target, X: np.ndarray):
+    """(target', X') with target'(X') = target(X) for a target that reads only its positions
+    l_1 < ... < l_P: X' = X[:, l - 1] (gathered on the host) and target' the same target at
+    positions 1..P of a length-P sequence. The target's program then depends on its family, f,
+    P and d, not on L or where the positions are (the lengths of a sweep, the position effect's
+    first and last token, C4's anchors share programs), and it computes the same einsum on the
+    same gathered tokens (``checks/test_buckets.py``). Targets without positions (random labels)
+    read every token and are returned as they are."""
+    pos = getattr(target, "positions", None)
+    if pos is None:
+        return target, X
+    P = len(pos)
+    return (dataclasses.replace(target, L=P, positions=tuple(range(1, P + 1))),
+            X[:, np.asarray(pos) - 1, :])
 
 
 @jax.jit
@@ -320,11 +351,12 @@ class Task:
         if isinstance(key, jax.core.Tracer):
             return self._draw(key, n, dtype)
         dtype = jnp.dtype(dtype)
-        kx, kn = jax.random.split(key)
+        kx, kn = split_keys(key)
         # the target runs on a bucket of rows (one compiled program per bucket), then is cut
         nb = row_bucket(n)
         Xb = self.tokens._host_draw(kx, nb, dtype)
-        y = np.asarray(_eval_target(self.target, jax.device_put(Xb)))[:n]
+        target, Xt = _target_view(self.target, Xb)
+        y = np.asarray(_eval_target(target, jax.device_put(Xt)))[:n]
         if self.noise > 0:
             y = y + np.asarray(self.noise, dtype) * np.asarray(_normal_flat(kn, sample_bucket(n), dtype))[:n]
         return jax.device_put(Xb[:n]), jax.device_put(y)

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._data import _normal_flat, sample_bucket, split_keys
 from ._validation import check_choice, check_int, check_tokens
 
 
@@ -101,9 +102,8 @@ class RNNConfig:
         return PARAMETRIZATIONS[self.parametrization]
 
 
-@partial(jax.jit, static_argnames=("cfg",))  # one compiled program per config, not 3 per op
-def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
-    """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1) ("lazy") or N(0, 1/m) ("contrast") entrywise."""
+def _init_definition(key: jax.Array, cfg: RNNConfig) -> Params:
+    """The definition of the init (traceable): three normals from ``split(key, 3)``, scaled."""
     kw, ka, kb = jax.random.split(key, 3)
     m, d, dt = cfg.m, cfg.d, jnp.dtype(cfg.dtype)
     W = jax.random.normal(kw, (m, m), dt) * jnp.sqrt(2.0 / m).astype(dt)
@@ -112,10 +112,76 @@ def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
     return Params(W, A, B)
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+def init_params(key: jax.Array, cfg: RNNConfig) -> Params:
+    """Draw W, A ~ N(0, 2/m) and B ~ N(0, 1) ("lazy") or N(0, 1/m) ("contrast") entrywise.
+
+    The numbers of ``_init_definition`` made by ``init_seeds``' bucketed draws (see there)."""
+    if isinstance(key, jax.core.Tracer):
+        return _init_definition(key, cfg)
+    return Params(*(jax.device_put(a[0]) for a in _host_init(key, cfg)))
+
+
 def init_seeds(keys: jax.Array, cfg: RNNConfig) -> Params:
-    """Independent initializations, one per key, stacked on a leading seed axis."""
-    return jax.vmap(lambda k: init_params(k, cfg))(keys)
+    """Independent initializations, one per key, stacked on a leading seed axis.
+
+    Not one compiled program per config: the normals are drawn flat at ``sample_bucket`` sizes
+    by the token sampler's ``_normal_flat`` (one program per bucket, shared with the samples and
+    by every width whose W, A and B fall in the same buckets: all of m <= 128 at d <= 128), from
+    ``split_keys(key, 3)``, and scaled in NumPy. With JAX's partitionable threefry an element's
+    random bits depend on its flat index only, so the first m*m numbers of the bucket's draw,
+    reshaped, are ``normal(kw, (m, m))``; NumPy's float multiply rounds as XLA's does, so the
+    result is ``_init_definition``'s eager evaluation bitwise (``checks/test_buckets.py``). A
+    jitted per-config init cost 0.4-1.2 s of compilation per width (threefry) on a 2-core CPU,
+    for microseconds of work."""
+    if isinstance(keys, jax.core.Tracer):
+        return jax.vmap(lambda k: _init_definition(k, cfg))(keys)
+    return Params(*(jax.device_put(a) for a in _host_init(keys, cfg)))
+
+
+def _host_init(keys, cfg: RNNConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(W, A, B) as NumPy arrays with a leading seed axis, one per key of ``keys`` (a single
+    key counts as one); see ``init_seeds``."""
+    m, d = cfg.m, cfg.d
+    # the dtype JAX computes in (float64 is float32 unless x64 is on), and the scale constants as
+    # _init_definition makes them: a Python float is float64 under x64, float32 otherwise
+    dt = np.dtype(jax.dtypes.canonicalize_dtype(jnp.dtype(cfg.dtype)))
+    weak = np.dtype(jax.dtypes.canonicalize_dtype(np.float64))
+    scales = (np.sqrt(np.asarray(2.0 / m, weak)).astype(dt),) * 2 + (np.asarray(cfg.param.b_std(m), dt),)
+    shapes = ((m, m), (m, d), (m,))
+    if not jax.dtypes.issubdtype(keys.dtype, jax.dtypes.prng_key):
+        keys = jax.random.wrap_key_data(keys)  # a legacy uint32 key (PRNGKey)
+    impl = str(jax.random.key_impl(keys))
+    # the keys as host data, one at a time (indexing a device key array is a program per shape)
+    data = np.asarray(jax.random.key_data(keys))
+    out = ([], [], [])
+    for row in data.reshape((-1, *data.shape[keys.ndim:])):
+        for j, (k, shape) in enumerate(zip(split_keys(jax.random.wrap_key_data(row, impl=impl), 3),
+                                           shapes)):
+            size = int(np.prod(shape))
+            Z = np.asarray(_normal_flat(k, sample_bucket(size), dt))[:size].reshape(shape)
+            out[j].append(Z * scales[j])
+    return tuple(np.stack(o) for o in out)
+
+
+def pad_width(params: Params, m: int) -> Params:
+    """``params`` (one seed or a seed axis) widened to m hidden units with zeros: rows and
+    columns of W, rows of A, entries of B.
+
+    Exact for the W-only RNN: a unit with zero incoming weights (W row, A row) stays at
+    relu(0) = 0, its zero B entry and zero W column carry nothing out, and its weights' gradients
+    are 0 (relu'(0) = 0 in JAX), so f, the empirical NTK, a GD run's predictions, loss and
+    movement are the narrow network's and the padding stays 0 (``checks/test_buckets.py``). One
+    compiled program set then serves several widths."""
+    W = np.asarray(params.W)
+    m0 = W.shape[-1]
+    m = check_int("m", m, low=m0)
+    if m == m0:
+        return params
+    lead = W.shape[:-2]
+    grow = [(0, 0)] * len(lead)
+    return Params(jax.device_put(np.pad(W, grow + [(0, m - m0), (0, m - m0)])),
+                  jax.device_put(np.pad(np.asarray(params.A), grow + [(0, m - m0), (0, 0)])),
+                  jax.device_put(np.pad(np.asarray(params.B), grow + [(0, m - m0)])))
 
 
 def hidden_states(W: jax.Array, A: jax.Array, X: jax.Array) -> jax.Array:

@@ -174,6 +174,18 @@ def _verdict(bound: T.BoundResult, risk: dict) -> str:
     return T.bound_verdict(bound.value, risk["test_risk"], risk["n_test"], risk["delta_test"])
 
 
+@partial(jax.jit, static_argnums=2)
+def _case_keys(data_seed, init_seed, seeds: int):
+    """A case's keys in one compiled program (eagerly they are seven: key, split, unstack,
+    fold_in, ... each compiled on first use): ``k_tr, k_te = split(key(data_seed))``,
+    ``k_gap = fold_in(k_te, 1)`` and the init keys ``split(key(init_seed), seeds)``."""
+    k_tr, k_te = jax.random.split(jax.random.key(data_seed))
+    return k_tr, k_te, jax.random.fold_in(k_te, 1), jax.random.split(jax.random.key(init_seed), seeds)
+
+
+_key = jax.jit(jax.random.key)  # key(seed), one program (eagerly two: the int's staging, the seed)
+
+
 @jax.jit
 def _ntk_seeds(W, A, B, X):
     return jax.vmap(lambda W_, A_, B_: M._ntk._ntk_factored(W_, A_, B_, X, X))(W, A, B)
@@ -279,16 +291,14 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     repro = case.repro()
     task = case.task()
     par = case.param
-    k_tr, k_te = jax.random.split(jax.random.key(case.data_seed))
-    k_gap = jax.random.fold_in(k_te, 1)
+    k_tr, k_te, k_gap, init_keys = _case_keys(case.data_seed, case.init_seed, case.seeds)
     Xte, yte = task.sample(k_te, case.n_test)
     Xgap = task.tokens.sample(k_gap, case.gap_inputs)  # unlabelled: only the gap term uses it
     Xte64, yte64 = np.asarray(Xte, np.float64), np.asarray(yte, np.float64)
     Xgap64 = np.asarray(Xgap, np.float64)
     flagged = mutant is not None or k0_fn is not None
 
-    params0 = M.init_seeds(jax.random.split(jax.random.key(case.init_seed), case.seeds),
-                           M.RNNConfig(case.d, case.m, parametrization=case.parametrization))
+    params0 = M.init_seeds(init_keys, M.RNNConfig(case.d, case.m, parametrization=case.parametrization))
     if case.method == "gd":
         X, y = task.sample(k_tr, case.n)
         sgd_keys = None
@@ -333,8 +343,8 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
         tcfg = M.TrainConfig("sgd", lr, case.steps, centred=par.centred)
         rec = M.train_seeds(params0, tcfg, X_test=Xte, y_test=yte, task=task, keys=sgd_keys)
     rec = M.record_to_numpy(rec)
-    W_T = jnp.asarray(rec["W"])
-    allX = jnp.concatenate([jnp.asarray(Xn), Xte_n, Xgap_n])
+    W_T = jax.device_put(rec["W"])  # (device_put and NumPy: no eager program per shape)
+    allX = jax.device_put(np.concatenate([np.asarray(a) for a in (Xn, Xte_n, Xgap_n)]))
     lin_all, net_all = (np.asarray(a, np.float64) for a in
                         _lin_and_net(params0.W, params0.A, params0.B, W_T, allX, par.centred))
     sl_tr, sl_te, sl_gap = slice(0, n), slice(n, n + case.n_test), slice(n + case.n_test, None)
@@ -375,6 +385,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
         note=g1.reason)]
 
     per_seed = (t_lin - t_g1) / case.seeds  # training and the predictions after it
+    host0 = [np.asarray(a) for a in params0]  # (indexing device arrays: one program per shape)
     for s in range(case.seeds):
         seed_cfg = {**cfg, "seed_index": s}
         if rec["diverged"][s]:
@@ -394,7 +405,7 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
         risk_net = {**_risk_stats(_clipped(net[sl_te], yte64), case.delta_test),
                     "delta_test": case.delta_test}
         # the weight and data norms the prior RNN bounds read (theory/_prior_rnn.py)
-        norms = M.weight_norms(M.Params(params0.W[s], params0.A[s], params0.B[s]), rec["W"][s], X)
+        norms = M.weight_norms(M.Params(*(a[s] for a in host0)), rec["W"][s], X)
         diag = {"net_test_risk": risk_net["test_risk"], "lin_test_risk": risk_lin["test_risk"],
                 **side, "net_train_risk": float(np.mean(_clipped(net[sl_tr], y64))),
                 "lin_train_risk": train_loss_lin, "movement": movement,
@@ -513,7 +524,7 @@ def complexity_records(design: ScalingDesign, *, k0_fn=None) -> list[dict]:
         for seed in design.seeds:
             for role, tgt in (("class", design.target(L, seed)), ("control", design.control(L, seed))):
                 t0 = time.perf_counter()
-                X, y = M.Task(tok, tgt).sample(jax.random.key(1000 + seed), nmax)
+                X, y = M.Task(tok, tgt).sample(_key(1000 + seed), nmax)
                 X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
                 H = T.ntk_gram(X, k0_fn=k0_fn)
                 for n in design.ns:
@@ -610,6 +621,25 @@ def scaling_record(design: ScalingDesign, fit: dict) -> dict:
                        verdict=verdict)
 
 
+# ---- widths that share compiled programs ---------------------------------------------------
+
+#: The most work (multiply-adds of the recurrent matmuls, forward and backward, at the padded
+#: width) for which a design's width runs at the design's largest width instead of its own
+#: (pad_width). About 1e10 is ~1 s on a 2-core CPU, the price of compiling one GD program there
+#: (benchmarks/README.md, "Issue 12"): the tiny profile's training-facts widths (16, 64, 256:
+#: ~3e9) share one program set and its K-mc widths (64, 1024: ~2e8) one NTK program; the default
+#: profile's training facts (~3e11) and K-mc (256..4096: ~2e10; measured, sharing made that item
+#: 4 s slower for 2.7 s less compilation) keep their own.
+PAD_WORK = 1e10
+
+
+def shared_width(widths, m: int, work_per_m2: float) -> int:
+    """The width the programs of width ``m`` run at: the largest of ``widths`` when a run there
+    costs at most ``PAD_WORK`` (top^2 * ``work_per_m2`` multiply-adds), else ``m`` itself."""
+    top = max(widths)
+    return top if top * top * work_per_m2 <= PAD_WORK else m
+
+
 # ---- kernel Monte-Carlo convergence (K-mc) ---------------------------------------------------
 
 @dataclass(frozen=True)
@@ -630,18 +660,25 @@ class MCDesign:
         check_mc_design(self)
 
 
+def kernel_mc_width(design: MCDesign, m: int) -> int:
+    """``shared_width`` for the K-mc design: per seed, one factored empirical NTK of n sequences
+    of L tokens (two factor passes, each a forward and a backward: ~8 n L m^2 multiply-adds)."""
+    return shared_width(design.widths, m, 8 * design.n * design.L * design.seeds)
+
+
 def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict]:
     """Relative Frobenius error ||K_m / c(m) - H|| / ||H|| per width and seed, and the fitted rate
     (docs/theory.md section 3; c(m) = ``Parametrization.kernel_scale``)."""
     tok = M.TokenDistribution(design.L, design.d, design.scale)
-    X = tok.sample(jax.random.key(design.data_seed), design.n)
+    X = tok.sample(_key(design.data_seed), design.n)
     H = T.ntk_gram(np.asarray(X, np.float64), k0_fn=k0_fn)
     recs, means = [], []
     for m in design.widths:
         errs = []
         for s in range(design.seeds):
             cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
-            p = M.init_params(jax.random.key(10_000 + s), cfg)
+            # one NTK program for several widths: zero hidden units are exact (pad_width)
+            p = M.pad_width(M.init_params(_key(10_000 + s), cfg), kernel_mc_width(design, m))
             K = np.asarray(M.empirical_ntk(p, X), np.float64) / cfg.param.kernel_scale(m)
             e = float(np.linalg.norm(K - H) / np.linalg.norm(H))
             errs.append(e)
@@ -689,31 +726,40 @@ class TrainingFactsDesign:
             law.require_design(self.widths, self.seeds)
 
 
+def training_facts_width(design: TrainingFactsDesign, m: int) -> int:
+    """``shared_width`` for a training-facts design: per GD step and seed, a forward pass over n
+    sequences of L tokens and its backward pass (~3 n L m^2 multiply-adds)."""
+    return shared_width(design.widths, m, 3 * design.n * design.L * design.steps * design.seeds)
+
+
 def training_facts_runs(design: TrainingFactsDesign) -> dict:
     """Per width: the seeds' (gap, drift) and what the exact identities need (K_0, eta, r_0,
     the network's loss and movement curves), from one vmapped GD call per width."""
     task = M.Task(M.TokenDistribution(design.L, design.d, 1.0),
                   M.AdditiveTarget.make(design.L, design.d, "sin", seed=design.data_seed))
-    k_tr, k_te = jax.random.split(jax.random.key(100 + design.data_seed))
+    # the keys of split(key(100 + data_seed)); the init keys of _case_keys are drawn per width
+    k_tr, k_te = _case_keys(100 + design.data_seed, 7 + design.widths[0], design.seeds)[:2]
     X, y = task.sample(k_tr, design.n)
     Xte, yte = task.sample(k_te, design.n_test)
     par = M.get_parametrization(design.parametrization)
     out = {}
     for m in design.widths:
         cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
-        p0 = M.init_seeds(jax.random.split(jax.random.key(7 + m), design.seeds), cfg)
+        p0 = M.init_seeds(_case_keys(100 + design.data_seed, 7 + m, design.seeds)[3], cfg)
+        # the network programs run at a shared width: zero hidden units are exact (pad_width)
+        p0 = M.pad_width(p0, training_facts_width(design, m))
         K0 = np.asarray(_ntk_seeds(p0.W, p0.A, p0.B, X), np.float64)
         lam = float(max(np.linalg.eigvalsh(k)[-1] for k in K0))
         eta = design.lr_frac / lam
         rec = M.record_to_numpy(M.train_seeds(
             p0, M.TrainConfig("gd", eta, design.steps, centred=par.centred), X, y,
             X_test=Xte, y_test=yte))
-        W_T = jnp.asarray(rec["W"])
+        W_T = jax.device_put(rec["W"])
         lin, net = (np.asarray(a, np.float64) for a in
                     _lin_and_net(p0.W, p0.A, p0.B, W_T, Xte, par.centred))
         K_T = np.asarray(_ntk_seeds(W_T, p0.A, p0.B, X), np.float64)
-        f0 = (np.zeros((design.seeds, design.n)) if par.centred else np.asarray(
-            jax.vmap(M.apply_w, in_axes=(0, 0, 0, None))(p0.W, p0.A, p0.B, X), np.float64))
+        f0 = (np.zeros((design.seeds, design.n)) if par.centred
+              else np.asarray(M.predict_seeds(p0, X), np.float64))
         out[m] = {"gap": [_rel(net[s], lin[s]) for s in range(design.seeds)],
                   "drift": [_rel(K_T[s], K0[s]) for s in range(design.seeds)],
                   "diverged": [bool(v) for v in rec["diverged"]],

@@ -84,7 +84,7 @@ PROFILES: dict[str, GridProfile] = {
         position_Ls=(2,),
         scaling=dict(Ls=(2, 3, 4), ns=(40, 80), d=3, seeds=(0,)),
         scaling_claims=(("C2", "end"), ("C4-l0", "end")),
-        mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # each width compiles once
+        mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # one NTK program (kernel_mc_width)
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
         power=POWER_CASE,
         note="smoke test (about a minute); too small for conclusions"),
