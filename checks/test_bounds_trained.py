@@ -100,7 +100,7 @@ def test_wrong_bounds_are_caught_on_random_labels(store):
     assert_no_violation(real)
     outcomes = {}
     for name, mut in BOUND_MUTANTS.items():
-        caught, detail, wrong = mutant_outcome(_RANDOM, name)
+        caught, detail, wrong = mutant_outcome(real, name)
         assert wrong, f"{name}: no {mut.claim} record to judge"
         record_power(store, mut.claim, f"{name} (random labels, L=3, n=1000)", caught,
                      asserted=mut.asserted, detail=detail)
@@ -123,7 +123,7 @@ def test_nonvacuous_cases_exist_at_these_sizes(store):
         f"G1 = {g1['bound']['value']}: vacuous even at n = 800")
 
 
-def test_the_main_jobs_power_item_rejects_its_asserted_mutants(store):
+def test_the_main_jobs_power_item_rejects_its_asserted_mutants():
     """The power item every run profile adds (reports._grid.POWER_CASE) must keep its power: a
     change that made its asserted mutants pass would leave the report's 'Can the checks fail?'
     line saying NOT rejected; this catches it before a sweep does."""
@@ -137,3 +137,23 @@ def test_the_main_jobs_power_item_rejects_its_asserted_mutants(store):
     for r in power:
         if r["config"]["asserted"]:
             assert r["verdict"] == "rejected", (r["config"]["mutant"], r["note"])
+
+
+def test_judging_a_mutant_on_stored_terms_equals_evaluating_with_it():
+    """mutant_outcome cuts the stored bound terms instead of training the case once per mutant;
+    that must be the same as the evaluation's own mutant path (same values, same verdicts)."""
+    from reports._power import BOUND_MUTANTS
+
+    case = _RANDOM  # where the asserted mutants are violations, so both verdict kinds are compared
+    real = evaluate_bound_case(case, predicted=False)
+    seen = set()
+    for name, mut in BOUND_MUTANTS.items():
+        _, _, judged = mutant_outcome(real, name)
+        direct = [r for r in evaluate_bound_case(case, mutant=mut.fn, predicted=False)
+                  if r["kind"] == "bound" and r["claim"] == mut.claim]
+        assert len(judged) == len(direct) > 0, name
+        for j, r in zip(judged, direct):
+            assert j["verdict"] == r["verdict"], (name, j, r["verdict"])
+            assert math.isclose(j["value"], r["bound"]["value"], rel_tol=1e-12), (name, j, r["bound"])
+            seen.add(j["verdict"])
+    assert "violation" in seen and len(seen) > 1, seen

@@ -15,10 +15,13 @@ hides it; its ``why`` says where it is caught instead); it is never claimed as p
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._evaluate import BoundCase, evaluate_bound_case
+import theory as T
+
+from ._evaluate import BoundCase, _mutated, _verdict, evaluate_bound_case
 from ._store import make_record
 
 
@@ -53,20 +56,30 @@ BOUND_MUTANTS: dict[str, BoundMutant] = {
 }
 
 
-def mutant_outcome(case: BoundCase, name: str) -> tuple[bool, str, list[dict]]:
-    """Evaluate ``case`` with the mutant ``name``: (rejected, detail, the mutant's bound records).
+def mutant_outcome(records: list[dict], name: str) -> tuple[bool, str, list[dict]]:
+    """Judge the mutant ``name`` on a case's real bound ``records``: (rejected, detail, one
+    {value, test_lcb, verdict} per judged record).
 
-    Rejected means at least one record of the mutant's claim has verdict "violation" (the
-    Hoeffding lower confidence bound of its test risk exceeds the wrong bound)."""
+    The mutant changes only the bound's value, so it is applied to each stored record's terms and
+    judged by the very rule the evaluation applies (``_evaluate._verdict``, i.e.
+    ``theory.bound_verdict`` on the record's risk sample): the case is trained once, not once per
+    mutant (``checks/test_bounds_trained.py`` checks this equals ``evaluate_bound_case(case,
+    mutant=...)``). Rejected means some record of the mutant's claim became a "violation"."""
     mut = BOUND_MUTANTS[name]
-    wrong = [r for r in evaluate_bound_case(case, mutant=mut.fn, predicted=False)
-             if r["claim"] == mut.claim and r["kind"] == "bound"]
-    rejected = any(r["verdict"] == "violation" for r in wrong)
-    detail = "; ".join(f"bound {r['bound']['value']:.3f} vs risk LCB {r['metrics']['test_lcb']:.3f}"
-                       for r in wrong)
+    judged = []
+    for r in records:
+        value = (r.get("bound") or {}).get("value")
+        if (r.get("kind") != "bound" or r.get("claim") != mut.claim or not isinstance(value, float)
+                or not math.isfinite(value)):
+            continue  # diverged / not-applicable records have no finite bound to cut
+        b = _mutated(T.BoundResult(**r["bound"]), mut.fn)
+        judged.append({"value": b.value, "test_lcb": r["metrics"]["test_lcb"],
+                       "verdict": _verdict(b, r["metrics"])})
+    rejected = any(j["verdict"] == "violation" for j in judged)
+    detail = "; ".join(f"bound {j['value']:.3f} vs risk LCB {j['test_lcb']:.3f}" for j in judged)
     if not rejected and not mut.asserted:
         detail = f"{mut.why}; {detail}"
-    return rejected, detail, wrong
+    return rejected, detail, judged
 
 
 def power_record(claim: str, mutant: str, rejected: bool, *, asserted: bool = True, seed=0,
@@ -107,7 +120,7 @@ def power_records(design: PowerDesign) -> list[dict]:
     case = design.case
     out = evaluate_bound_case(case)
     for name in design.mutants:
-        rejected, detail, _ = mutant_outcome(case, name)
+        rejected, detail, _ = mutant_outcome(out, name)
         out.append(power_record(BOUND_MUTANTS[name].claim,
                                 f"{name} (random labels, L={case.L}, n={case.n})", rejected,
                                 asserted=BOUND_MUTANTS[name].asserted, detail=detail))
