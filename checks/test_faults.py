@@ -351,7 +351,8 @@ def test_designs_from_json_lists_are_normalised_to_tuples():
 
     s = ScalingDesign(Ls=[2, 4, 8], ns=[100, 200], seeds=[0, 1])
     assert (s.Ls, s.ns, s.seeds) == ((2, 4, 8), (100, 200), (0, 1))
-    assert s == ScalingDesign(Ls=(2, 4, 8), ns=(100, 200), seeds=(0, 1)) and hash(s)
+    t = ScalingDesign(Ls=(2, 4, 8), ns=(100, 200), seeds=(0, 1))
+    assert s == t and hash(s) == hash(t)  # hashable: a list field would raise TypeError here
     assert MCDesign(widths=[64, 1024]).widths == (64, 1024)
 
 
