@@ -144,16 +144,19 @@ def test_init_cut_from_a_wider_square_is_caught():
 @settings(max_examples=4)
 def test_jitted_key_helpers_are_the_eager_keys(data_seed, init_seed, S):
     """The evaluation's keys come from one compiled program each (models.split_keys,
-    reports._evaluate._case_keys and _key) instead of several eager ops: the same keys."""
-    from reports._evaluate import _case_keys, _key
+    models.case_keys and stream_key) instead of several eager ops: the same keys as the eager
+    definition of docs/theory.md section 4 ("Independence")."""
+    from models._keys import TAGS
 
     def same(a, b):
         return np.array_equal(np.asarray(jax.random.key_data(a)), np.asarray(jax.random.key_data(b)))
 
-    k_tr, k_te = jax.random.split(jax.random.key(data_seed))
-    ref = (k_tr, k_te, jax.random.fold_in(k_te, 1), jax.random.split(jax.random.key(init_seed), S))
-    assert all(same(a, b) for a, b in zip(_case_keys(data_seed, init_seed, S), ref, strict=True))
-    assert same(_key(data_seed), jax.random.key(data_seed))
+    dom = {d: jax.random.fold_in(jax.random.key(data_seed), TAGS[d]) for d in ("train", "test", "gap", "sgd")}
+    init = jax.random.split(jax.random.fold_in(jax.random.key(init_seed), TAGS["init"]), S)
+    ref = (dom["train"], dom["test"], dom["gap"], dom["sgd"], init, jax.numpy.stack([dom["sgd"]] * S))
+    assert all(same(a, b) for a, b in zip(M.case_keys(data_seed, init_seed, S), ref, strict=True))
+    assert same(M.stream_key(data_seed, "train"), dom["train"])
+    k_tr = dom["train"]
     for num in (2, 3):
         pairs = zip(M.split_keys(k_tr, num), jax.random.split(k_tr, num), strict=True)
         assert all(same(a, b) for a, b in pairs)

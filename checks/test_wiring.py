@@ -19,6 +19,7 @@ import pytest
 
 import models as M
 import theory as T
+from models import _keys
 from reports._audit import audit_bound_record, audit_records
 from reports._evaluate import BoundCase, evaluate_bound_case
 
@@ -55,17 +56,18 @@ def sgd_records():
 
 
 def _data(case):
-    """The case's data protocol: train / test from split(key(data_seed)), gap inputs from the
-    test key folded with 1; SGD's sample is the one stream every seed consumes."""
+    """The case's data protocol, derived here from its definition (docs/theory.md section 4,
+    "Independence"), not through models.case_keys: each stream is key(data_seed) folded with its
+    domain's tag; SGD's sample is the one stream every seed consumes."""
     task = case.task()
-    k_tr, k_te = jax.random.split(jax.random.key(case.data_seed))
-    Xte, yte = task.sample(k_te, case.n_test)
-    Xgap = task.tokens.sample(jax.random.fold_in(k_te, 1), case.gap_inputs)
+    dom = lambda d: jax.random.fold_in(jax.random.key(case.data_seed), _keys.TAGS[d])  # noqa: E731
+    Xte, yte = task.sample(dom("test"), case.n_test)
+    Xgap = task.tokens.sample(dom("gap"), case.gap_inputs)
     keys = None
     if case.method == "gd":
-        X, y = task.sample(k_tr, case.n)
+        X, y = task.sample(dom("train"), case.n)
     else:
-        keys = [jax.random.split(k_tr, 1)[0]] * case.seeds  # one stream, shared by the seeds
+        keys = [dom("sgd")] * case.seeds  # one stream, shared by the seeds
         X, y = M.sgd_samples(task, keys[0], case.steps)
     return task, X, y, Xte, yte, Xgap, keys
 
@@ -135,7 +137,8 @@ def _retrain(case):
     """The networks of the case, retrained through the public API, one seed at a time."""
     task, X, y, Xte, yte, Xgap, keys = _data(case)
     par = case.param
-    P = M.init_seeds(jax.random.split(jax.random.key(case.init_seed), case.seeds),
+    k_init = jax.random.fold_in(jax.random.key(case.init_seed), _keys.TAGS["init"])
+    P = M.init_seeds(jax.random.split(k_init, case.seeds),
                      M.RNNConfig(case.d, case.m, parametrization=case.parametrization))
     ps = [jax.tree.map(lambda a, s=s: a[s], P) for s in range(case.seeds)]
     Ks = [np.asarray(M.empirical_ntk(p, X), np.float64) for p in ps]

@@ -16,6 +16,7 @@ from ._data import (
     sample_bucket,
     split_keys,
 )
+from ._keys import DOMAINS, CaseKeys, case_keys, leaf_keys, stream_key
 from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._real import (
@@ -67,6 +68,8 @@ __all__ = [
     "init_params", "init_seeds", "linearized_predict", "ntk_factors", "predict_seeds", "predict_u",
     "length_bucket", "pad_front", "pad_width", "record_to_numpy", "sample_bucket", "sgd_samples",
     "split_keys", "train", "train_seeds",
+    # key domains (docs/theory.md section 4, "Independence")
+    "DOMAINS", "CaseKeys", "case_keys", "leaf_keys", "stream_key",
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
     "data_available", "load_raw", "load_real",

@@ -22,7 +22,6 @@ import datetime as _dt
 import json
 from pathlib import Path
 
-import jax
 import numpy as np
 
 import models as M
@@ -58,7 +57,7 @@ def complexity_points() -> list[dict]:
             for seed in C_SEEDS:
                 tgt = (M.AdditiveTarget.make(L, d, "sin", seed=seed) if fam == "additive"
                        else M.NVariableTarget.make(L, d, pos, "sin", seed=seed))
-                X, y = M.Task(tok, tgt).sample(jax.random.key(5000 + seed), max(C_NS))
+                X, y = M.Task(tok, tgt).sample(M.stream_key(5000 + seed, "train"), max(C_NS))
                 H = T.ntk_gram(np.asarray(X, np.float64))
                 y = np.asarray(y, np.float64)
                 for n in C_NS:

@@ -174,16 +174,10 @@ def _verdict(bound: T.BoundResult, risk: dict) -> str:
     return T.bound_verdict(bound.value, risk["test_risk"], risk["n_test"], risk["delta_test"])
 
 
-@partial(jax.jit, static_argnums=2)
-def _case_keys(data_seed, init_seed, seeds: int):
-    """A case's keys in one compiled program (eagerly they are seven: key, split, unstack,
-    fold_in, ... each compiled on first use): ``k_tr, k_te = split(key(data_seed))``,
-    ``k_gap = fold_in(k_te, 1)`` and the init keys ``split(key(init_seed), seeds)``."""
-    k_tr, k_te = jax.random.split(jax.random.key(data_seed))
-    return k_tr, k_te, jax.random.fold_in(k_te, 1), jax.random.split(jax.random.key(init_seed), seeds)
-
-
-_key = jax.jit(jax.random.key)  # key(seed), one program (eagerly two: the int's staging, the seed)
+def _key(seed: int, domain: str = "train"):
+    """The key of a sample that is not part of a bound case (scaling, Monte-Carlo): its own
+    domain (``models.stream_key``), never a bare ``key(seed)`` that an init could share."""
+    return M.stream_key(seed, domain)
 
 
 @jax.jit
@@ -291,22 +285,22 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     repro = case.repro()
     task = case.task()
     par = case.param
-    k_tr, k_te, k_gap, init_keys = _case_keys(case.data_seed, case.init_seed, case.seeds)
-    Xte, yte = task.sample(k_te, case.n_test)
-    Xgap = task.tokens.sample(k_gap, case.gap_inputs)  # unlabelled: only the gap term uses it
+    keys = M.case_keys(case.data_seed, case.init_seed, case.seeds)  # one domain per stream
+    Xte, yte = task.sample(keys.test, case.n_test)
+    Xgap = task.tokens.sample(keys.gap, case.gap_inputs)  # unlabelled: only the gap term uses it
     Xte64, yte64 = np.asarray(Xte, np.float64), np.asarray(yte, np.float64)
     Xgap64 = np.asarray(Xgap, np.float64)
     flagged = mutant is not None or k0_fn is not None
 
-    params0 = M.init_seeds(init_keys, M.RNNConfig(case.d, case.m, parametrization=case.parametrization))
+    params0 = M.init_seeds(keys.init, M.RNNConfig(case.d, case.m, parametrization=case.parametrization))
     if case.method == "gd":
-        X, y = task.sample(k_tr, case.n)
+        X, y = task.sample(keys.train, case.n)
         sgd_keys = None
     else:  # the sample of online SGD is the stream it consumed (one fresh example per step);
         # every seed consumes the same stream, so the seeds differ by initialization only and
         # each seed's G2 / G1-net is evaluated on the very sample it was trained on
-        sgd_keys = jnp.concatenate([jax.random.split(k_tr, 1)] * case.seeds)
-        X, y = M.sgd_samples(task, sgd_keys[0], case.steps)
+        sgd_keys = keys.sgd_seeds
+        X, y = M.sgd_samples(task, keys.sgd, case.steps)
     X64, y64 = np.asarray(X, np.float64), np.asarray(y, np.float64)
     n = X64.shape[0]
     t_data = time.perf_counter()
@@ -678,7 +672,7 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
         for s in range(design.seeds):
             cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
             # one NTK program for several widths: zero hidden units are exact (pad_width)
-            p = M.pad_width(M.init_params(_key(10_000 + s), cfg), kernel_mc_width(design, m))
+            p = M.pad_width(M.init_params(_key(10_000 + s, "init"), cfg), kernel_mc_width(design, m))
             K = np.asarray(M.empirical_ntk(p, X), np.float64) / cfg.param.kernel_scale(m)
             e = float(np.linalg.norm(K - H) / np.linalg.norm(H))
             errs.append(e)
@@ -737,15 +731,15 @@ def training_facts_runs(design: TrainingFactsDesign) -> dict:
     the network's loss and movement curves), from one vmapped GD call per width."""
     task = M.Task(M.TokenDistribution(design.L, design.d, 1.0),
                   M.AdditiveTarget.make(design.L, design.d, "sin", seed=design.data_seed))
-    # the keys of split(key(100 + data_seed)); the init keys of _case_keys are drawn per width
-    k_tr, k_te = _case_keys(100 + design.data_seed, 7 + design.widths[0], design.seeds)[:2]
+    # the data streams of data seed 100 + data_seed; the init keys are drawn per width
+    k_tr, k_te = M.case_keys(100 + design.data_seed, 7 + design.widths[0], design.seeds)[:2]
     X, y = task.sample(k_tr, design.n)
     Xte, yte = task.sample(k_te, design.n_test)
     par = M.get_parametrization(design.parametrization)
     out = {}
     for m in design.widths:
         cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
-        p0 = M.init_seeds(_case_keys(100 + design.data_seed, 7 + m, design.seeds)[3], cfg)
+        p0 = M.init_seeds(M.case_keys(100 + design.data_seed, 7 + m, design.seeds).init, cfg)
         # the network programs run at a shared width: zero hidden units are exact (pad_width)
         p0 = M.pad_width(p0, training_facts_width(design, m))
         K0 = np.asarray(_ntk_seeds(p0.W, p0.A, p0.B, X), np.float64)

@@ -27,7 +27,6 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-import jax
 import numpy as np
 
 import models as M
@@ -91,7 +90,7 @@ def large_n_records(design: LargeNDesign) -> list[dict]:
     t0 = time.perf_counter()
     nmax = max(design.ns)
     tok = M.TokenDistribution(design.L, design.d, design.scale)
-    k_tr, k_te = jax.random.split(jax.random.key(design.data_seed))
+    k_tr, k_te = M.stream_key(design.data_seed, "train"), M.stream_key(design.data_seed, "test")
     X, Xte = tok.sample(k_tr, nmax), tok.sample(k_te, design.n_test)
     cols = [(fam, s) for fam in design.families for s in design.target_seeds]
     targets = [design.case(fam, s, nmax).target() for fam, s in cols]
