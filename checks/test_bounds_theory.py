@@ -413,7 +413,7 @@ def test_residual_check_catches_wrong_rate(store):
 # ---- the claim registry ----------------------------------------------------------------------------
 
 def test_every_claim_has_a_valid_provenance():
-    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior"}
+    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior", "fitted-envelope"}
     for cid, c in T.REGISTRY.items():
         assert c.id == cid and c.provenance in T.PROVENANCE_TAGS, cid
         assert c.statement and c.source and c.title

@@ -11,23 +11,25 @@ data written by `python -m reports calibrate`, never edited by hand.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import theory as T
 from checks._harness import assert_no_violation, record_power
 from checks._profiles import active_profile
-from reports._calibrate import C_LS, C_NS, GAP_MS, nvar_positions
-from reports._evaluate import BoundCase, evaluate_bound_case, on_calibration_grid
+from reports._calibrate import C_LS, C_NS, GAP_MS, preregistered_cases
+from reports._evaluate import evaluate_bound_case, on_calibration_grid
 from theory._predicted import FAMILIES, _design
 
 P, RAW = T.load_calibration()
 DOM = RAW["points"]["domain"]
+RAW_PRE, PRE_SHA = T.load_preregistration()
 
 
 @pytest.mark.fast
@@ -118,14 +120,20 @@ def test_predicted_bound_by_hand():
 @pytest.mark.fast
 def test_predicted_bound_refuses_outside_its_domain():
     ok = dict(family="additive", L=5, m=192, n=300, d=DOM["d"], scale=DOM["scale"], method="gd",
-              parametrization="lazy", f="sin")
-    P.check_domain(**ok)
+              parametrization="lazy", f="sin", steps=DOM["steps"], lr_frac=DOM["lr_frac"])
+    assert P.check_domain(**ok) == "interpolation"
     for bad, msg in ((dict(L=16), "L = 16 outside"), (dict(m=8), "m = 8 outside"),
                      (dict(n=5000), "n = 5000 outside"),
                      (dict(d=3), "d = 3"), (dict(parametrization="contrast"), "parametrization"),
-                     (dict(family="parity"), "family"), (dict(method="sgd"), "method")):
+                     (dict(family="parity"), "family"), (dict(method="sgd"), "method"),
+                     # the gap law was calibrated at 150 GD steps and eta = 1 / lambda_max
+                     (dict(steps=300), "steps = 300"), (dict(lr_frac=0.5), "lr_frac = 0.5")):
         with pytest.raises(ValueError, match=msg):
             P.check_domain(**{**ok, **bad})
+        with pytest.raises(ValueError, match=msg):  # the extrapolation box does not widen these
+            P.check_domain(**{**ok, **bad, "L": 16 if "L" in bad else ok["L"]}, extrapolate=True)
+    # beyond the calibrated box, inside the pre-registered one: predicted, and said to extrapolate
+    assert P.check_domain(**{**ok, "L": 12, "n": 3200}, extrapolate=True) == "extrapolation"
 
 
 @pytest.mark.fast
@@ -141,46 +149,53 @@ def test_refit_on_other_points_changes_the_constants():
 # ---- out of sample -----------------------------------------------------------------------------
 
 _CI = active_profile() == "ci"
-#: Off-grid lengths, widths and sample sizes inside the calibrated ranges (the grid has L in
-#: C_LS, m in GAP_MS, n in C_NS). The ci profile keeps the compiled shapes few and small.
-HELD_LS = (3, 5, 6) if _CI else (3, 5, 6, 7)
-HELD_MS = (96, 192) if _CI else (96, 160, 192)
-HELD_NS = (600, 1200) if _CI else (300, 600, 1200)
-_BASE = dict(d=DOM["d"], scale=DOM["scale"], input_scale=DOM["scale"], steps=DOM["steps"],
-             lr_frac=DOM["lr_frac"], f=DOM["f"], n_test=1000, n_gap=2000, seeds=1)
-
-
-@st.composite
-def held_out_cases(draw):
-    L = draw(st.sampled_from(HELD_LS))
-    fam = draw(st.sampled_from(("additive", "n-variable")))
-    positions = None
-    if fam == "n-variable":
-        shapes = [(N, l0) for N in (1, 2, 3) for l0 in range(L) if nvar_positions(L, N, l0)]
-        N, l0 = draw(st.sampled_from(shapes))
-        positions = nvar_positions(L, N, l0)
-    return BoundCase(L=L, m=draw(st.sampled_from(HELD_MS)), n=draw(st.sampled_from(HELD_NS)),
-                     family=fam, positions=positions, data_seed=draw(st.integers(0, 50)),
-                     target_seed=draw(st.integers(0, 50)), **_BASE)
+#: P's pre-registered held-out cases (theory/p_preregistration.json, committed before the fit they
+#: test): the ci profile's short list under CI, every case otherwise
+HELD = preregistered_cases("ci" if _CI else "all")
+_BASE = dict(RAW_PRE["fixed"])
 
 
 def _p_records(records):
     return [r for r in records if r["claim"] == "P"]
 
 
+@pytest.mark.fast
+def test_the_calibration_records_the_preregistration_it_is_tested_by():
+    # sha256 of the file's bytes: machine-independent, so compared exactly
+    assert RAW.get("preregistration_sha256") == PRE_SHA, (
+        "theory/calibration.json was not fitted after the committed pre-registration: rerun "
+        "`python -m reports calibrate` only after committing theory/p_preregistration.json")
+    assert P.extrapolation == RAW_PRE["extrapolation_box"]
+
+
+@pytest.mark.fast
+def test_preregistered_cases_lie_where_they_say():
+    assert {region for _, region, _ in preregistered_cases()} == {"interpolation", "extrapolation"}
+    for cid, region, case in preregistered_cases():
+        got = P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
+                             scale=case.scale, method=case.method, f=case.f, steps=case.steps,
+                             parametrization=case.parametrization, lr_frac=case.lr_frac,
+                             extrapolate=True)
+        assert got == region and not on_calibration_grid(case), cid
+        if region == "interpolation":  # every coordinate off the calibration lattice
+            assert case.L not in C_LS and case.m not in GAP_MS and case.n not in C_NS, cid
+        with pytest.raises(ValueError) if region == "extrapolation" else contextlib.nullcontext():
+            P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
+                           scale=case.scale, method=case.method, f=case.f, steps=case.steps,
+                           parametrization=case.parametrization, lr_frac=case.lr_frac)
+
+
 @pytest.mark.bounds
-@settings(max_examples=3 if _CI else 12)
-@given(case=held_out_cases())
-# The largest held-out n with the shortest length: where P's main term is smallest (tightest).
-@example(case=BoundCase(L=3, m=HELD_MS[-1], n=HELD_NS[-1], family="additive", **_BASE))
-def test_network_risk_stays_under_p_out_of_sample(case, store):
-    assert not on_calibration_grid(case)
-    assert case.L not in C_LS and case.m not in GAP_MS and case.n not in C_NS
+@settings(max_examples=len(HELD) if _CI else 6)
+@given(held=st.sampled_from(HELD))
+def test_network_risk_stays_under_p_out_of_sample(held, store):
+    """The pre-registered decision rule: no violation at any pre-registered case, in either region."""
+    cid, region, case = held
     records = evaluate_bound_case(case)
     store.append_many(records)
     p = _p_records(records)
-    assert p, "P produced no record for an in-domain case"
-    assert all(not r["metrics"]["in_calibration"] for r in p)
+    assert p, f"P produced no record for the pre-registered case {cid}"
+    assert all(r["metrics"]["p_region"] == region for r in p), cid
     assert_no_violation(p)
 
 
@@ -188,7 +203,7 @@ def test_network_risk_stays_under_p_out_of_sample(case, store):
 def test_wrong_p_is_caught(store):
     """Power: P with its main term / 100 and neither confidence nor gap term sits below the
     network's risk LCB; the same held-out case must then come out 'violation'."""
-    case = BoundCase(L=3, m=HELD_MS[0], n=HELD_NS[0], family="additive", **_BASE)
+    case = next(c for cid, _, c in preregistered_cases() if cid == "I2-add")
     # (n_test = 1000: the risk's LCB is ~0.05 below its mean, above P' ~ 0.01)
     wrong = _p_records(evaluate_bound_case(case, p_mutant=lambda t: t["main_term"] / 100))
     caught = bool(wrong) and all(r["verdict"] == "violation" for r in wrong)

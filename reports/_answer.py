@@ -10,9 +10,10 @@ One row per bound claim and predictor (docs/theory.md section 4):
 | G2-net | the trained network (G2 + its gap to f_lin)    |
 | P      | the trained network (the predicted bound)      |
 
-P is a fitted law, not a rigorous bound: its rows are split into configurations off its
-calibration grid (the test) and on it (descriptive only), and it is kept out of the one-line
-answer, which is about the rigorous bounds.
+P is a fitted envelope, not a rigorous bound: its rows are split into its pre-registered
+configurations inside the calibrated box (interpolation) and beyond it (extrapolation), the tests,
+and those on the calibration grid (descriptive only); it is kept out of the one-line answer, which
+is about the rigorous bounds. The pre-registration's hash is printed under the table.
 
 Each row: evaluated cases, how many held, violations (the verdicts stored by the evaluation, which
 apply ``theory``'s violation rule; nothing is re-judged here), the non-vacuous count, where the
@@ -29,6 +30,7 @@ from collections import defaultdict
 import numpy as np
 
 from ._store import dedupe
+from ._summary import p_preregistration_status, p_region
 
 PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
               "G1-net": "trained network", "G2-net": "trained network",
@@ -89,8 +91,7 @@ def answer_first(records: list[dict]) -> dict:
     for r in real:
         part = ""
         if r["claim"] == "P":
-            inside = r.get("metrics", {}).get("in_calibration")
-            part = "on the calibration grid" if inside else "out of sample"
+            part = p_region(r)
         groups[(r["claim"], str(r.get("config", {}).get("parametrization", "")), part)].append(r)
     rows = []
     order = list(PREDICTORS)
@@ -115,7 +116,10 @@ def answer_first(records: list[dict]) -> dict:
             "gap_ucb_median": (_median(r.get("bound", {}).get("gap_ucb") for r in ev)
                                if claim in ("G1-net", "G2-net") else None),
         })
-    return {"rows": rows, "answer": _sentence(rows)}
+    out = {"rows": rows, "answer": _sentence(rows)}
+    if any(r["base_claim"] == "P" for r in rows):
+        out["p_preregistration"] = p_preregistration_status()
+    return out
 
 
 def _sentence(rows: list[dict]) -> str:

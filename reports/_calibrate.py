@@ -80,11 +80,33 @@ def gap_points() -> list[dict]:
     return out
 
 
+def preregistered_cases(selection: str = "all") -> list[tuple[str, str, BoundCase]]:
+    """(id, region, BoundCase) of P's pre-registered held-out design (``theory/p_preregistration.json``):
+    ``selection`` is a profile's list in the file ("ci", "default", ...) or "all"."""
+    pre, _ = T.load_preregistration()
+    chosen = pre["profiles"].get(selection, "all") if selection != "all" else "all"
+    fixed = dict(pre["fixed"])
+    out = []
+    for c in pre["cases"]:
+        if chosen != "all" and c["id"] not in chosen:
+            continue
+        pos = tuple(c["positions"]) if c["positions"] is not None else None
+        case = BoundCase(L=c["L"], m=c["m"], n=c["n"], family=c["family"], positions=pos,
+                         data_seed=c["data_seed"], target_seed=c["target_seed"],
+                         init_seed=c["init_seed"], **fixed)
+        out.append((c["id"], c["region"], case))
+    return out
+
+
 def calibrate(out: str | Path) -> dict:
+    """Measure the grid, fit P and write both, with the sha256 of the held-out design that was
+    pre-registered before this fit (``theory/p_preregistration.json``; refused without one)."""
+    _, sha = T.load_preregistration()
     points = {"domain": DOMAIN, "complexity": complexity_points(), "gap": gap_points()}
     P = T.fit_predicted_bound(points)
     raw = {"written": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-           "by": "python -m reports calibrate", "points": points, "fitted": P.to_json()}
+           "by": "python -m reports calibrate", "preregistration_sha256": sha, "points": points,
+           "fitted": P.to_json()}
     out = Path(out)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(raw, indent=1) + "\n")

@@ -234,18 +234,23 @@ def on_calibration_grid(case: BoundCase) -> bool:
 def predicted_record(case: BoundCase, seed_cfg: dict, risk_net: dict, *, mutant=None) -> dict | None:
     """The "P" record of one trained network: P(n, L, N, l_0, m, delta) of the case against the
     network's test risk (docs/theory.md section 4), or None when P has no calibration or the case is
-    outside its domain (P refuses to extrapolate)."""
+    outside its domain. ``metrics.p_region`` says where the case lies: on the calibration grid
+    (descriptive only), inside the calibrated box off the grid ("interpolation"), or beyond it in
+    the pre-registered extrapolation box ("extrapolation")."""
     P = _predicted_bound()
     if P is None or case.family not in P.complexity or case.scale != case.input_scale:
         return None
     if case.family == "additive" and case.positions is not None:
         return None  # the additive law is calibrated on targets over all positions (N = L)
     try:
-        P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
-                       scale=case.scale, method=case.method, parametrization=case.parametrization,
-                       f=case.f)
+        region = P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
+                                scale=case.scale, method=case.method,
+                                parametrization=case.parametrization, f=case.f, steps=case.steps,
+                                lr_frac=case.lr_frac, extrapolate=True)
     except ValueError:
         return None
+    if on_calibration_grid(case):
+        region = "calibration grid"
     terms = P.terms(family=case.family, n=case.n, L=case.L, N=case.N, l0=case.l0, m=case.m,
                     delta=case.delta)
     value = float(mutant(terms)) if mutant is not None else terms["value"]
@@ -255,7 +260,8 @@ def predicted_record(case: BoundCase, seed_cfg: dict, risk_net: dict, *, mutant=
         "bound", "P", seed_cfg, case.init_seed, bound=bound,
         verdict=T.bound_verdict(value, risk_net["test_risk"], risk_net["n_test"], case.delta_test),
         metrics={**{k: risk_net[k] for k in ("test_risk", "test_lcb", "test_ucb", "n_test")},
-                 "predictor": "network", "in_calibration": on_calibration_grid(case),
+                 "predictor": "network", "in_calibration": region == "calibration grid",
+                 "p_region": region,
                  "mutant": mutant is not None,
                  "ratio": risk_net["test_risk"] / value if value > 0 else None},
         repro=case.repro())

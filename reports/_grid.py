@@ -53,7 +53,8 @@ class GridProfile:
     mc: MCDesign | None = None
     sgd_scales: tuple[float, ...] = (1.0,)
     contrast_Ls: tuple[int, ...] = ()
-    heldout: tuple[tuple[int, int, int], ...] = ()  # P's off-grid (L, m, n)
+    # P's pre-registered held-out cases: a profile's list in theory/p_preregistration.json
+    heldout: str | None = None
     training_facts: tuple[TrainingFactsDesign, ...] = ()
     # the main job's power item (reports/_power.py): the BoundCase fields of one random-label
     # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
@@ -98,7 +99,7 @@ PROFILES: dict[str, GridProfile] = {
         heatmap_L=8, heatmap_N=(1, 2, 3, 4), heatmap_l0=(0, 1, 3, 7),
         sgd_Ls=(2, 4, 8), sgd_scales=(0.1, 1.0, 10.0),
         contrast_Ls=(2, 4, 8),
-        heldout=((3, 192, 1200), (5, 96, 600), (6, 192, 1200)),
+        heldout="default",
         scaling=dict(Ls=(2, 4, 8, 16), ns=(100, 200, 400), d=5, seeds=(0, 1, 2)),
         mc=MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),
         training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
@@ -112,7 +113,7 @@ PROFILES: dict[str, GridProfile] = {
         heatmap_L=8, heatmap_N=(1, 2, 3, 4, 5), heatmap_l0=(0, 1, 2, 3, 5, 7),
         sgd_Ls=(2, 4, 8, 16), sgd_scales=(0.1, 1.0, 10.0),
         contrast_Ls=(2, 4, 8),
-        heldout=((3, 192, 1200), (5, 96, 600), (6, 192, 1200), (7, 160, 300), (5, 128, 1000)),
+        heldout="thorough",
         scaling=dict(Ls=(2, 4, 8, 16, 32), ns=(200, 400, 800), d=5, seeds=(0, 1, 2, 3)),
         mc=MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6),
         training_facts=(TrainingFactsDesign(widths=(64, 256, 1024, 4096)),
@@ -179,12 +180,11 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
     # control, summarised apart ("[contrast]" rows), never deciding a claim.
     for L in p.contrast_Ls:
         items.append(BoundCase(L=L, family="additive", parametrization="contrast", **base))
-    # The predicted bound P out of sample: (L, m, n) off its calibration grid, both families.
-    for L, m, n in p.heldout:
-        held = {**base, "m": m, "n": n}
-        items.append(BoundCase(L=L, family="additive", **held))
-        pos = tuple(sorted({max(1, L - 2), L}))
-        items.append(BoundCase(L=L, family="n-variable", positions=pos, **held))
+    # The predicted bound P out of sample: its pre-registered cases (interpolation, extrapolation)
+    if p.heldout is not None:
+        from ._calibrate import preregistered_cases
+
+        items += [case for _, _, case in preregistered_cases(p.heldout)]
     seen, out = set(), []
     for c in items:  # a case listed twice (e.g. L = 1 position) is evaluated once
         if c not in seen:

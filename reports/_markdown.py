@@ -50,6 +50,13 @@ def _answer(rep) -> list[str]:
             "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
             "for G2, the kernel predictor for G1-net) are shown beside it. Diverged runs have no bound "
             "and are listed under Divergences."]
+    pre = a.get("p_preregistration")
+    if pre:
+        out += ["", f"P's held-out design is pre-registered in `{pre['file']}` (sha256 "
+                f"`{pre['sha256'][:16]}...`); the calibration P was fitted with recorded "
+                + (f"`{pre['calibration_recorded'][:16]}...`: " if pre["calibration_recorded"] else "none: ")
+                + ("the same file." if pre["match"] else "**a different file: P's held-out rows are not "
+                   "a pre-registered test.**")]
     return out + _power_line(rep)
 
 

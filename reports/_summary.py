@@ -92,6 +92,27 @@ def fit_key(record: dict) -> str:
     return f"{record['claim']} fit" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def p_region(record: dict) -> str:
+    """Where a P record's case lies (docs/theory.md section 4, "The predicted bound P"): "calibration
+    grid" (descriptive only), "interpolation" or "extrapolation" (pre-registered tests). Records
+    written before the regions existed say only whether they were on the grid."""
+    m = record.get("metrics", {})
+    return m.get("p_region") or ("calibration grid" if m.get("in_calibration") else "interpolation")
+
+
+def p_preregistration_status() -> dict | None:
+    """The pre-registered held-out design of P: the sha256 of the committed file and of the one the
+    calibration recorded, and whether they match (the report prints this)."""
+    try:
+        _, sha = T.load_preregistration()
+        raw = T.load_calibration()[1]
+    except FileNotFoundError:
+        return None
+    recorded = raw.get("preregistration_sha256")
+    return {"file": "theory/p_preregistration.json", "sha256": sha,
+            "calibration_recorded": recorded, "match": recorded == sha}
+
+
 def claim_summaries(records: list[dict]) -> list[dict]:
     """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries)."""
     records = dedupe(records)
@@ -110,11 +131,12 @@ def claim_summaries(records: list[dict]) -> list[dict]:
             lazy = [r for r in bounds if parametrization(r) != "contrast"]
             contrast = [r for r in bounds if parametrization(r) == "contrast"]
             if lazy and claim == "P":
-                # P is a fitted law: only configurations off its calibration grid test it.
-                for tag, sel in (("out of sample", False), ("on the calibration grid", True)):
-                    part = [r for r in lazy if bool(r["metrics"].get("in_calibration")) == sel]
+                # P is a fitted envelope: only its pre-registered configurations off the
+                # calibration grid test it, inside the box and beyond it, reported apart
+                for region in T.P_REGIONS[1:] + T.P_REGIONS[:1]:
+                    part = [r for r in lazy if p_region(r) == region]
                     if part:
-                        rows.append({**_bound_summary(claim, part), "key": f"P ({tag})"})
+                        rows.append({**_bound_summary(claim, part), "key": f"P ({region})"})
             elif lazy:
                 rows.append(_bound_summary(claim, lazy))
             if contrast:

@@ -58,11 +58,14 @@ from ._linalg import (
 )
 from ._predicted import (
     CALIBRATION_PATH,
+    PREREGISTRATION_PATH,
     PredictedBound,
     fit_predicted_bound,
     load_calibration,
+    load_preregistration,
 )
 from ._predicted import PROVENANCE as PREDICTED_PROVENANCE
+from ._predicted import REGIONS as P_REGIONS
 from ._predictors import (
     PROVENANCE as PREDICTOR_PROVENANCE,
 )
@@ -90,7 +93,8 @@ __all__ = [
     "confidence_term", "g1_bound", "g1_nested", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
     "grid_weight", "infinite_bound", "KernelPredictor", "kernel_gd_predictor", "kernel_interpolant",
     "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE", "CALIBRATION_PATH",
-    "PredictedBound", "fit_predicted_bound", "load_calibration",
+    "PredictedBound", "fit_predicted_bound", "load_calibration", "PREREGISTRATION_PATH",
+    "load_preregistration", "P_REGIONS",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kernel_solve", "linearized_gd_trajectory",
     "nested_cholesky", "ntk_diagonal", "ntk_gram", "ntk_gram_pair_reference",
     "prior_two_layer_form", "PRIOR_PROVENANCE", "PRIOR_SOURCES", "PriorBound", "prior_rnn_bounds",

@@ -1,6 +1,7 @@
-"""The predicted bound P(n, L, N, l_0, m, delta): the paper's claims composed into an a-priori
-prediction with fitted constants (docs/theory.md section 4, "Predicted bound"; tag: paper-claim
-composition, constants fitted).
+"""The predicted bound P(n, L, N, l_0, m, delta): the paper's claims' shapes composed into an
+a-priori prediction with fitted constants (docs/theory.md section 4, "The predicted bound P";
+tag: ``fitted-envelope``, not ``paper-claim``: every exponent is fitted, and the fitted ones
+contradict the declared laws, e.g. q = 0.23 against 1/2).
 
     P = 2 gamma sqrt(C(L, N, l_0, n) / n) + conf(n, delta, j) + gap(m, L)
 
@@ -22,15 +23,19 @@ written by ``python -m reports calibrate``): a least-squares fit in log space, t
 term raised by the largest residual, so that every calibration point lies on or under the law
 (an upper envelope). The predictive check (checks/test_predicted.py) then tests P on
 configurations outside the grid: a law that only describes the data it was fitted on has not been
-tested. P's domain is what the calibration covered (``PredictedBound.domain``): outside it P
-refuses to predict rather than extrapolate silently.
+tested. Those configurations are pre-registered (``theory/p_preregistration.json``, committed before
+the fit it tests; its sha256 is stored in the calibration and printed by the report): interpolation
+points inside the calibrated box and extrapolation points beyond it, inside the pre-registered
+extrapolation box, judged and reported apart. Outside both boxes, or at other fixed parameters
+(d, r, f, method, parametrization, steps, lr_frac), P refuses to predict.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +45,12 @@ from models import check_float, check_int
 from ._bounds import confidence_term, grid_index
 
 CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
-PROVENANCE = {"fit_predicted_bound": "paper-claim", "load_calibration": "paper-claim"}
+PREREGISTRATION_PATH = Path(__file__).with_name("p_preregistration.json")
+#: a law fitted to this suite's own measurements (an upper envelope), with no proof behind it;
+#: judged only out of sample, on pre-registered configurations (docs/theory.md section 0)
+TAG = "fitted-envelope"
+PROVENANCE = {"fit_predicted_bound": TAG, "load_calibration": TAG, "load_preregistration": TAG}
+REGIONS = ("calibration grid", "interpolation", "extrapolation")
 GAMMA = 1.1
 FAMILIES = ("additive", "n-variable")
 
@@ -77,24 +87,43 @@ class PredictedBound:
     gap: list
     domain: dict
     fit_quality: dict = field(default_factory=dict)
-    provenance: str = "paper-claim"
+    provenance: str = TAG
+    #: the pre-registered extrapolation box ({"L_range", "m_range", "n_range"}), or None: P then
+    #: predicts inside its calibrated box only
+    extrapolation: dict | None = None
 
     def check_domain(self, *, family: str, L: int, m: int, n: int, d: int, scale: float,
-                     method: str, parametrization: str, f: str) -> None:
+                     method: str, parametrization: str, f: str, steps: int, lr_frac: float,
+                     extrapolate: bool = False) -> str:
+        """Raise (naming every parameter out of range) unless P applies; return the region:
+        "interpolation" inside the calibrated box, "extrapolation" beyond it but inside the
+        pre-registered extrapolation box (only with ``extrapolate``)."""
         dom = self.domain
         problems = []
         if family not in self.complexity:
             problems.append(f"family = {family!r} (calibrated: {sorted(self.complexity)})")
-        for name, v in (("L", L), ("m", m), ("n", n)):
-            lo, hi = dom[f"{name}_range"]
-            if not lo <= v <= hi:
-                problems.append(f"{name} = {v} outside the calibrated range [{lo}, {hi}]")
+        boxes = [("calibrated", dom)]
+        if extrapolate and self.extrapolation is not None:
+            boxes.append(("pre-registered extrapolation", self.extrapolation))
+        region = None
+        for i, (label, box) in enumerate(boxes):
+            out = [f"{name} = {v} outside the {label} range [{box[name + '_range'][0]}, "
+                   f"{box[name + '_range'][1]}]"
+                   for name, v in (("L", L), ("m", m), ("n", n))
+                   if not box[f"{name}_range"][0] <= v <= box[f"{name}_range"][1]]
+            if not out:
+                region = ("interpolation", "extrapolation")[i]
+                break
+        if region is None:
+            problems.extend(out)
         for name, v in (("d", d), ("scale", scale), ("method", method),
-                        ("parametrization", parametrization), ("f", f)):
+                        ("parametrization", parametrization), ("f", f), ("steps", steps),
+                        ("lr_frac", lr_frac)):
             if v != dom[name]:
                 problems.append(f"{name} = {v!r} (calibrated at {dom[name]!r})")
         if problems:
             raise ValueError("the predicted bound P does not apply: " + "; ".join(problems))
+        return region
 
     def complexity_at(self, family: str, L: int, N: int, l0: int, n: int) -> float:
         w = np.asarray(self.complexity[family], np.float64)
@@ -123,7 +152,9 @@ class PredictedBound:
                 "C": C, "grid_index": j, "vacuous": value >= 1.0, "provenance": self.provenance}
 
     def to_json(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("extrapolation")  # from the pre-registration, not part of the fit
+        return out
 
 
 def fit_predicted_bound(points: dict) -> PredictedBound:
@@ -153,11 +184,28 @@ def fit_predicted_bound(points: dict) -> PredictedBound:
     return PredictedBound(comp, gap_w, dict(points["domain"]), quality)
 
 
+def load_preregistration(path: str | Path = PREREGISTRATION_PATH) -> tuple[dict, str]:
+    """(P's pre-registered held-out design, the sha256 of the file's bytes)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no pre-registered held-out design at {path}")
+    data = path.read_bytes()
+    return json.loads(data), hashlib.sha256(data).hexdigest()
+
+
 def load_calibration(path: str | Path = CALIBRATION_PATH) -> tuple[PredictedBound, dict]:
     """(P fitted from the stored calibration points, the raw JSON); the stored constants must
-    equal a fresh fit of the stored points (checked in checks/test_predicted.py)."""
+    equal a fresh fit of the stored points (checked in checks/test_predicted.py). P extrapolates
+    only into the box of the pre-registration whose hash the calibration recorded."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no calibration at {path}: run `python -m reports calibrate`")
     raw = json.loads(path.read_text())
-    return fit_predicted_bound(raw["points"]), raw
+    P = fit_predicted_bound(raw["points"])
+    try:
+        prereg, sha = load_preregistration()
+    except FileNotFoundError:
+        return P, raw
+    if raw.get("preregistration_sha256") == sha:
+        P = replace(P, extrapolation=dict(prereg["extrapolation_box"]))
+    return P, raw
