@@ -20,6 +20,8 @@ from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._real import (
     DATASETS,
+    REDUCTIONS,
+    DatasetSource,
     EmpiricalTask,
     MissingExtraError,
     RealData,
@@ -28,6 +30,9 @@ from ._real import (
     data_available,
     load_raw,
     load_real,
+    paa,
+    resolve_dataset,
+    shipped_datasets,
 )
 from ._rnn import (
     PARAMETRIZATIONS,
@@ -69,6 +74,7 @@ __all__ = [
     "split_keys", "train", "train_seeds",
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
-    "data_available", "load_raw", "load_real",
+    "data_available", "load_raw", "load_real", "DatasetSource", "REDUCTIONS", "paa",
+    "resolve_dataset", "shipped_datasets",
     "weight_norms",
 ]
