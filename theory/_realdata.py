@@ -1,5 +1,5 @@
 """True labels against random labels on real data: a permutation test and the separation rule
-(provenance: prior; docs/theory.md section "Real data").
+(provenance: prior; docs/theory.md section 5, "Real data").
 
 The classic observation (Zhang et al. 2017; Arora et al. 2019, Fig. 1) is that a data-dependent
 NTK complexity is much larger for random labels than for true labels on real data. It is an
