@@ -157,7 +157,9 @@ def _by_tokenisation(kernel_rows, mc) -> list[dict]:
             "mc_1nn_ed_accuracy": m.get("mc_1nn_ed_accuracy"),
             "applies": len(sep), "separated": sum(k["verdict"] == "separated" for k in sep),
             "item_s": m.get("item_s"), "repro": m.get("repro", "")})
-    return rows
+    # numerically by L within a reduction, the full length last
+    return sorted(rows, key=lambda r: (r["dataset"], str(r["reduce"]), r["window"] or 0,
+                                       math.inf if r["max_len"] is None else r["max_len"]))
 
 
 def real_section(records: list[dict]) -> dict | None:
