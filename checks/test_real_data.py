@@ -473,3 +473,23 @@ def test_real_section_renders_from_the_records(italy_records):
     assert row["net_gd_mc_accuracy"] == mcn["metrics"]["net_mc_accuracy"]
     md = to_markdown(rep)
     assert "## Real sequence data" in md and "DataSummary.csv" in md and "| ItalyPowerDemand |" in md
+
+
+@needs_data
+@pytest.mark.selftest
+def test_each_profile_items_reproduction_command_rebuilds_the_same_item():
+    """A record's ``repro`` parsed by the CLI gives back its item (the same item id, so the
+    command reruns exactly that case and resumes into the same store)."""
+    import shlex
+
+    from reports._cli import _real_items, build_parser
+    from reports._real import real_cases
+    from reports._sweep import SweepItem
+
+    cases = [c for c in real_cases() if c.dataset in ("GunPoint", "ArrowHead")]
+    assert any(c.train for c in cases) and any(c.max_len is None for c in cases)
+    for case in cases + [RealCase("GunPoint", positive=("2",), n_perm=150)]:
+        argv = shlex.split(case.repro())
+        assert argv[:3] == ["python", "-m", "reports"]
+        (item,) = _real_items(build_parser().parse_args(argv[3:]))
+        assert item.item_id == SweepItem("real", case).item_id, case.repro()
