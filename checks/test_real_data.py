@@ -443,6 +443,14 @@ def test_every_one_vs_rest_split_and_the_multiclass_network():
     (net,) = [r for r in recs if r["claim"] == "R-net-mc"]
     assert 0.0 <= net["metrics"]["net_mc_accuracy"] <= 1.0
     assert len([r for r in recs if r["claim"] == "R-net"]) == 3
+    # one named split: its binary records only, no multi-class network or kernel
+    recs = evaluate_real_case(RealCase("ArrowHead", positive=("2",), max_len=8, max_n_test=30,
+                                       random_seeds=(0,), n_perm=100, svm=False, train=True, m=16,
+                                       steps=5, seeds=1, sgd=False))
+    assert [r["config"]["positive"] for r in recs if r["claim"] == "R-kernel"] == [["2"]]
+    assert not [r for r in recs if r["claim"] == "R-net-mc"]
+    (mc,) = [r for r in recs if r["claim"] == "R-mc"]
+    assert "mc_kernel_accuracy" not in mc["metrics"] and "mc_1nn_ed_accuracy" in mc["metrics"]
 
 
 @pytest.mark.selftest

@@ -44,8 +44,9 @@ section 3, ``theory._kernel``) a zero token with s_0 = 0 gives c_l = 0, k0 = k1 
 Binary task: the classes (sorted; numerically when every label is a number) are split into a
 positive set (label +1) and the rest (-1). ``positive=None`` takes the first ceil(k/2) classes,
 which for a two-class dataset is simply class 1 vs class 2; pass ``positive=('3',)`` for
-one-vs-rest. The archive's default train/test split is kept. ``y_train_class`` and
-``y_test_class`` keep the multi-class labels (indices into ``classes``) for multi-class runs.
+one-vs-rest (the real-data reports evaluate every one-vs-rest split from ``y_train_class``;
+docs/theory.md section 5, "Real data"). The archive's default train/test split is kept.
+``y_train_class`` and ``y_test_class`` keep the multi-class labels (indices into ``classes``).
 """
 
 from __future__ import annotations
