@@ -335,6 +335,10 @@ def test_malformed_file_is_one_cli_line(toy_pair, tmp_path, capsys):
     assert main(["run", "--profile", "tiny", "--dataset", "GunPoint", "--out", str(tmp_path / "o"),
                  "--quiet"]) == 2
     assert "--dataset apply only to --profile real" in capsys.readouterr().err
+    assert main(["run", "--profile", "real", "--dataset", "GunPoint", "--positive", "3", "--out",
+                 str(tmp_path / "o"), "--quiet"]) == 2
+    assert ("--positive 3 is not allowed for GunPoint: give some but not all of its classes "
+            "['1', '2']") in capsys.readouterr().err
 
 
 @pytest.mark.bounds

@@ -307,16 +307,21 @@ def _real_items(a):
     from ._real import real_cases
     from ._sweep import SweepItem
 
+    positive = None if a.positive is None else tuple(p.strip() for p in a.positive.split(","))
+    if positive is not None and a.dataset is None:
+        raise CLIError("--positive names classes of particular datasets: give --dataset too")
     datasets = None
     if a.dataset is not None:
         datasets = []
         for spec in (s.strip() for s in a.dataset.split(",") if s.strip()):
             try:
                 src = M.resolve_dataset(spec)
-                M.load_raw(spec, "train")
-                M.load_raw(spec, "test")
+                labels = {str(v) for split in ("train", "test") for v in M.load_raw(spec, split)[1]}
             except ValueError as e:
                 raise CLIError(f"--dataset: {e}") from None
+            if positive is not None and not (set(positive) < labels):
+                raise CLIError(f"--positive {a.positive} is not allowed for {spec}: give some but "
+                               f"not all of its classes {sorted(labels)}")
             # a path is kept absolute, so each record's reproduction command works from anywhere
             datasets.append(os.path.abspath(os.path.expanduser(spec)) if src.origin == "file" else spec)
         if not datasets:
@@ -329,7 +334,6 @@ def _real_items(a):
         reds = _csv(a.reduce or "paa", "--reduce", lambda t: M.check_choice("reduce", t, M.REDUCTIONS),
                     f"choose from {list(M.REDUCTIONS)}")
         toks = [(w, c, r) for w, c, r in itertools.product(wins, caps, reds)]
-    positive = None if a.positive is None else tuple(p.strip() for p in a.positive.split(","))
     train = True if a.train is None and toks is None else bool(a.train)
     try:
         cases = real_cases(train=train, datasets=datasets, tokenisations=toks, n_perm=a.perms,
