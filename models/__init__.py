@@ -21,6 +21,8 @@ from ._norms import weight_norms
 from ._ntk import NTK_METHODS, empirical_ntk, grad_w, linearized_predict, ntk_factors
 from ._real import (
     DATASETS,
+    REDUCTIONS,
+    DatasetSource,
     EmpiricalTask,
     MissingExtraError,
     RealData,
@@ -29,6 +31,9 @@ from ._real import (
     data_available,
     load_raw,
     load_real,
+    paa,
+    resolve_dataset,
+    shipped_datasets,
 )
 from ._rnn import (
     PARAMETRIZATIONS,
@@ -72,6 +77,7 @@ __all__ = [
     "DOMAINS", "CaseKeys", "case_keys", "leaf_keys", "stream_key",
     # real data (optional extra 'data')
     "DATASETS", "EmpiricalTask", "MissingExtraError", "RealData", "Tokenisation", "check_dataset",
-    "data_available", "load_raw", "load_real",
+    "data_available", "load_raw", "load_real", "DatasetSource", "REDUCTIONS", "paa",
+    "resolve_dataset", "shipped_datasets",
     "weight_norms",
 ]

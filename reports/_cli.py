@@ -214,7 +214,10 @@ def _run_locked(a, out: Path) -> int:
         ok, why = M.data_available()
         if not ok:
             raise CLIError(why)
-    items = default_items(a.profile)
+        items = _real_items(a)
+    else:
+        _no_real_flags(a)
+        items = default_items(a.profile)
     store = ResultsStore(store_path, stamp={"profile": profile})
     if store_path.exists():
         try:
@@ -267,6 +270,77 @@ def _run_locked(a, out: Path) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+#: The ``run`` flags that only the 'real' profile reads (attribute, flag).
+_REAL_FLAGS = (("dataset", "--dataset"), ("max_len", "--max-len"), ("window", "--window"),
+               ("reduce", "--reduce"), ("train", "--train"), ("positive", "--positive"),
+               ("perms", "--perms"))
+
+
+def _no_real_flags(a) -> None:
+    given = [flag for attr, flag in _REAL_FLAGS if getattr(a, attr, None) is not None]
+    if given:
+        raise CLIError(f"{', '.join(given)} apply only to --profile real (this run is --profile "
+                       f"{a.profile})")
+
+
+def _csv(text: str, name: str, conv, allowed: str) -> list:
+    out = []
+    for part in text.split(","):
+        try:
+            out.append(conv(part.strip()))
+        except (ValueError, TypeError):
+            raise CLIError(f"{name} {part.strip()!r} is not allowed: {allowed}") from None
+    return out
+
+
+def _real_items(a):
+    """The real profile's items, or those of ``--dataset`` / tokenisation flags (reports/_real.py).
+    Every dataset is resolved and both its files parsed first, so an unknown name or a malformed
+    file is one line before anything runs."""
+    import itertools
+    import os
+
+    import models as M
+
+    from ._real import real_cases
+    from ._sweep import SweepItem
+
+    positive = None if a.positive is None else tuple(p.strip() for p in a.positive.split(","))
+    if positive is not None and a.dataset is None:
+        raise CLIError("--positive names classes of particular datasets: give --dataset too")
+    datasets = None
+    if a.dataset is not None:
+        datasets = []
+        for spec in (s.strip() for s in a.dataset.split(",") if s.strip()):
+            try:
+                src = M.resolve_dataset(spec)
+                labels = {str(v) for split in ("train", "test") for v in M.load_raw(spec, split)[1]}
+            except ValueError as e:
+                raise CLIError(f"--dataset: {e}") from None
+            if positive is not None and not (set(positive) < labels):
+                raise CLIError(f"--positive {a.positive} is not allowed for {spec}: give some but "
+                               f"not all of its classes {sorted(labels)}")
+            # a path is kept absolute, so each record's reproduction command works from anywhere
+            datasets.append(os.path.abspath(os.path.expanduser(spec)) if src.origin == "file" else spec)
+        if not datasets:
+            raise CLIError("--dataset names no dataset: give NAME|PATH[,...]")
+    toks = None
+    if any(v is not None for v in (a.max_len, a.window, a.reduce)):
+        caps = _csv(a.max_len or "64", "--max-len", lambda t: None if t == "full" else int(t),
+                    "give integers >= 2 or 'full'")
+        wins = _csv(a.window or "1", "--window", int, "give integers >= 1")
+        reds = _csv(a.reduce or "paa", "--reduce", lambda t: M.check_choice("reduce", t, M.REDUCTIONS),
+                    f"choose from {list(M.REDUCTIONS)}")
+        toks = [(w, c, r) for w, c, r in itertools.product(wins, caps, reds)]
+    train = True if a.train is None and toks is None else bool(a.train)
+    try:
+        cases = real_cases(train=train, datasets=datasets, tokenisations=toks, n_perm=a.perms,
+                           positive=positive)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    return [SweepItem("real", c) for c in cases]
 
 
 def cmd_compare(a) -> int:
@@ -455,6 +529,24 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true",
                    help="run even when a case's memory estimate exceeds the machine's (also "
                         "RNN_CHECKS_FORCE=1)")
+    g = r.add_argument_group("real data (--profile real; the 'data' extra)")
+    g.add_argument("--dataset", default=None, metavar="NAME|PATH[,...]",
+                   help="datasets aeon ships by name (ACSF1, ArrowHead, GunPoint, ...) or a local "
+                        "train/test .ts pair (PATH/NAME_TRAIN.ts, PATH/NAME or a folder holding one "
+                        "pair); default: the profile's list")
+    g.add_argument("--max-len", default=None, metavar="L[,...]",
+                   help="tokens per series at most (integers or 'full'); default: the profile's")
+    g.add_argument("--window", default=None, metavar="W[,...]", help="time steps per token")
+    g.add_argument("--reduce", default=None, metavar="paa|interp[,...]",
+                   help="how series longer than max-len tokens are shortened: paa (window means, "
+                        "the default) or interp (linear interpolation: subsampling)")
+    g.add_argument("--train", action=argparse.BooleanOptionalAction, default=None,
+                   help="train networks (one-vs-rest, and their multi-class argmax); default: at the "
+                        "profile's network tokenisation only, off when tokenisation flags are given")
+    g.add_argument("--positive", default=None, metavar="CLASS[,...]",
+                   help="one binary split (these classes +1) instead of every one-vs-rest split")
+    g.add_argument("--perms", type=int, default=None, metavar="N",
+                   help="label permutations of the permutation test (>= 100; default 199)")
     r.set_defaults(fn=cmd_run)
 
     s = sub.add_parser("render", help="write report.md, report.json and plots from a results store")

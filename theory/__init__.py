@@ -78,11 +78,18 @@ from ._predictors import (
 from ._prior_rnn import PROVENANCE as PRIOR_PROVENANCE
 from ._prior_rnn import SOURCES as PRIOR_SOURCES
 from ._prior_rnn import PriorBound, prior_rnn_bounds, tht_bound, tht_lambda, zld_order_form
-from ._realdata import LabelSeparation, label_separation
+from ._realdata import (
+    MIN_PERMUTATIONS,
+    LabelSeparation,
+    PermutationTest,
+    label_separation,
+    permutation_labels,
+    permutation_test,
+)
 
 PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE,
               **PREDICTED_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact",
-              "label_separation": "prior"}
+              "label_separation": "prior", "permutation_test": "prior"}
 
 __all__ = [
     "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
@@ -100,5 +107,6 @@ __all__ = [
     "prior_two_layer_form", "PRIOR_PROVENANCE", "PRIOR_SOURCES", "PriorBound", "prior_rnn_bounds",
     "tht_bound", "tht_lambda", "zld_order_form",
     "rademacher_bound", "sample_size", "spectrum", "violation_rate_test", "weight_movement_limit",
-    "LabelSeparation", "label_separation",
+    "LabelSeparation", "label_separation", "MIN_PERMUTATIONS", "PermutationTest",
+    "permutation_labels", "permutation_test",
 ]
