@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+import theory as T
 from checks.test_reports import _bound, _store, synthetic_records
 from reports._cli import main
 from reports._evaluate import BoundCase
@@ -141,18 +142,24 @@ def test_records_of_several_claims_for_one_case_and_seed_are_all_kept():
 
 def test_predicted_bound_rows_are_split_and_kept_out_of_the_answer(tmp_path):
     recs = _net_records()
-    for k, inside in enumerate((False, False, True)):
+    for k, region in enumerate(("interpolation", "extrapolation", "calibration grid")):
         r = _bound("P", BoundCase(L=2, n=400, data_seed=k), value=0.3, risk=0.1, seed_index=0)
-        r["metrics"]["in_calibration"] = inside
+        r["metrics"]["p_region"] = region
+        r["metrics"]["in_calibration"] = region == "calibration grid"
         recs.append(r)
+    old = _bound("P", BoundCase(L=2, n=400, data_seed=7), value=0.3, risk=0.1, seed_index=0)
+    old["metrics"]["in_calibration"] = False  # written before the regions: off the grid = interpolation
     bad = _bound("P", BoundCase(L=4, n=400, data_seed=5), value=0.05, risk=0.5, seed_index=0)
-    bad["metrics"]["in_calibration"] = False  # P violated out of sample
-    rep, md = _render(tmp_path, recs + [bad])
+    bad["metrics"]["p_region"] = "extrapolation"  # P violated beyond its calibrated box
+    rep, md = _render(tmp_path, recs + [old, bad])
     rows = {r["claim"]: r for r in rep["answer"]["rows"]}
-    assert rows["P (out of sample)"]["cases"] == 3 and rows["P (out of sample)"]["violations"] == 1
-    assert rows["P (on the calibration grid)"]["cases"] == 1
+    assert rows["P (interpolation)"]["cases"] == 2 and rows["P (interpolation)"]["violations"] == 0
+    assert rows["P (extrapolation)"]["cases"] == 2 and rows["P (extrapolation)"]["violations"] == 1
+    assert rows["P (calibration grid)"]["cases"] == 1
     assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
-    assert "| P (out of sample)" in md
+    assert "| P (extrapolation)" in md
+    pre = rep["answer"]["p_preregistration"]
+    assert pre["sha256"] == T.load_preregistration()[1] and "pre-registered in" in md
 
 
 # ---- can the checks fail? The power checks right under the answer ------------------------------
