@@ -386,7 +386,10 @@ def _network_records(case: RealCase, base: dict, X, y, Xte, yte, H, Hte,
     cfg = M.RNNConfig(d, case.m, parametrization=case.parametrization)
     par = cfg.param
     kscale = par.kernel_scale(case.m)
-    params0 = M.init_seeds(jax.random.split(jax.random.key(case.init_seed), case.seeds), cfg)
+    # the init and the SGD streams from their own key domains (docs/theory.md section 4,
+    # "Independence"); real data has no sampled data stream, so the init seed roots both
+    keys = M.case_keys(case.init_seed, case.init_seed, case.seeds)
+    params0 = M.init_seeds(keys.init, cfg)
     X32, y32 = np.asarray(X, np.float32), np.asarray(y, np.float32)
     Xte32, yte32 = np.asarray(Xte, np.float32), np.asarray(yte, np.float32)
     one = [jax.tree.map(lambda a, s=s: a[s], params0) for s in range(case.seeds)]
@@ -397,10 +400,10 @@ def _network_records(case: RealCase, base: dict, X, y, Xte, yte, H, Hte,
     runs = [("gd", M.TrainConfig("gd", case.lr_frac / lam, case.steps, centred=par.centred), {})]
     if case.sgd:
         hmax = float(np.max(np.diag(H)))
-        keys = jax.random.split(jax.random.key(case.init_seed + 1), case.seeds)
         runs.append(("sgd", M.TrainConfig("sgd", case.lr_frac / (kscale * hmax), n,
                                           centred=par.centred),
-                     {"task": M.EmpiricalTask(X32, y32), "keys": keys}))
+                     {"task": M.EmpiricalTask(X32, y32),
+                      "keys": jax.random.split(keys.sgd, case.seeds)}))  # a stream per seed
     out, outputs = [], {}
     for method, tcfg, kw in runs:
         data = {"X": X32, "y": y32} if method == "gd" else {}
