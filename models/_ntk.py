@@ -22,6 +22,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
+from . import _precision as prec
 from ._rnn import Params, apply_w, check_trained, hidden_states
 from ._validation import check_choice, check_tokens
 
@@ -33,13 +34,13 @@ def _deltas(W, A, B, X):
     L = X.shape[1]
 
     def f_eps(eps):  # eps: (n, L, m), added to g_l
-        AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A) + jnp.swapaxes(eps, 0, 1)
+        AX = prec.einsum("nld,md->lnm", X.astype(W.dtype), A) + jnp.swapaxes(eps, 0, 1)
 
         def step(h, ax):
-            return jax.nn.relu(h @ W.T + ax), None
+            return jax.nn.relu(prec.matmul(h, W.T) + ax), None
 
         hL, _ = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), W.dtype), AX)
-        return jnp.sum(hL @ B)  # examples are independent, so one gradient gives every delta
+        return jnp.sum(prec.matmul(hL, B))  # examples are independent, so one gradient gives every delta
 
     return jax.grad(f_eps)(jnp.zeros((X.shape[0], L, W.shape[0]), W.dtype))  # (n, L, m)
 
@@ -63,8 +64,8 @@ def _ntk_factored(W, A, B, X1, X2):
 
     def block(args):
         d, h = args
-        gd = jnp.einsum("ilm,jkm->ijlk", d, d2)
-        gh = jnp.einsum("ilm,jkm->ijlk", h, h2)
+        gd = prec.einsum("ilm,jkm->ijlk", d, d2)
+        gh = prec.einsum("ilm,jkm->ijlk", h, h2)
         return jnp.sum(gd * gh, axis=(2, 3))
 
     if rows == n1:
@@ -85,7 +86,7 @@ def _ntk_jacobian(W, A, B, X1, X2):
         J = jax.jacrev(lambda W_: apply_w(W_, A, B, X))(W)  # (n, m, m)
         return J.reshape(X.shape[0], -1)
 
-    return jac(X1) @ jac(X2).T
+    return prec.matmul(jac(X1), jac(X2).T)
 
 
 def _auto_method(L: int, m: int) -> str:
