@@ -18,6 +18,9 @@
 #   sweep      the default sweep (90 s on main 95f3d68: 133 items)                     (<= 150 s)
 #   bench      GD FLOP/s against the GPU's own matmul (one network and K = 16, 64 vmapped
 #              networks; target >= 0.3 at m = 256, K >= 16), the NTK auto-pick    (<= 100 s)
+#   kernel64   the float64 Gram H at n = 2000, L = 16: host NumPy tiles (the default path) vs one
+#              XLA program on the GPU, same run (issue 24: "the float64 kernel path on the GPU
+#              where it is faster: measure both")                                       (<= 60 s)
 #   ci         the rest of the ci tier (bounds and slow: every test not in the fast tier)
 #              under CI=true RNN_CHECKS_PROFILE=ci; with 'fast' it covers the ci tier's tests
 #   g1         G1 of the kernel interpolant by the large-n path at nested n up to G1_N
@@ -33,7 +36,7 @@ PY="${PYTHON:-python}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # the suite's subprocesses share the GPU
 export RNN_CHECKS_JAX_CACHE="$OUT/jax-cache"
-PARTS="${PARTS:-env precision fast sweep bench ci g1}"
+PARTS="${PARTS:-env precision fast sweep bench kernel64 ci g1}"
 BUDGET_S="${BUDGET_S:-540}"
 G1_N="${G1_N:-50000}"
 T0=$(date +%s)
@@ -69,6 +72,25 @@ step fast 170 "$PY" -m pytest checks/ -q -p no:cacheprovider -m "(fast or selfte
   --junitxml="$OUT/fast.xml"
 step sweep 150 "$PY" -m reports run --out "$OUT/sweep" --quiet
 step bench 100 "$PY" -m benchmarks --quick --only batched,throughput,ntk --out "$OUT/bench.json"
+step kernel64 60 "$PY" - "$OUT/kernel64.json" <<'EOF'
+import json, sys, jax, numpy as np
+import theory as T
+from theory._kernel import _gram_block_jit
+from benchmarks._timing import interleaved
+# the float64 Gram H on the host (NumPy tiles, the default path) vs one XLA program on the device
+X = np.random.default_rng(0).normal(size=(2000, 16, 5)) / np.sqrt(5)
+with jax.enable_x64(True):
+    Xd = jax.device_put(X)
+    dev = lambda: np.asarray(_gram_block_jit(Xd, Xd))
+    host = lambda: T.ntk_gram(X)
+    err = float(np.max(np.abs(dev() - host())) / np.max(np.abs(host())))
+    best = interleaved({"host": host, "device": dev}, rounds=3, budget_s=40)
+out = {"n": 2000, "L": 16, "t_host_s": best["host"], "t_device_s": best["device"],
+       "host_over_device": best["host"] / best["device"], "max_rel_diff": err,
+       "device": jax.devices()[0].device_kind}
+json.dump(out, open(sys.argv[1], "w"), indent=2)
+print(json.dumps(out))
+EOF
 step ci 300 env CI=true RNN_CHECKS_PROFILE=ci "$PY" -m pytest checks/ -q -p no:cacheprovider \
   -m "not ((fast or selftest) and not (ray or slow)) and not ray" --junitxml="$OUT/ci.xml"
 step g1 590 "$PY" - "$G1_N" "$OUT/g1.json" <<'EOF'
