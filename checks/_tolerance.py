@@ -23,8 +23,9 @@ DEFAULT-precision product on a GPU would be TF32, 2^-11, and every tolerance her
    kernel regime with eta <= 1/lambda_max the GD map is non-expansive, so an error made at step t
    is not amplified by the later steps. Every number of a run (W, losses, movement, risks, f_lin)
    is a function of the movement, so this one tolerance covers them.
-These are worst-case (deterministic) bounds evaluated with the init's typical norms; measured
-float32-vs-float64 errors on the CPU are 10-1000 times smaller (docs/precision.md).
+The bounds are worst-case in the rounding (every error aligned) and use the init's typical norms
+(the condition sqrt(m) and the norm preservation of item 2 are expectations, not bounds); the
+measured float32-vs-float64 errors on the CPU are 10^3-10^4 times smaller (docs/precision.md).
 """
 
 from __future__ import annotations
