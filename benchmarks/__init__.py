@@ -3,4 +3,4 @@
 Every figure is a ratio of two timings measured in the same run (never an absolute time alone).
 """
 
-BENCHMARKS = ("throughput", "torch", "seeds", "kernel", "ntk", "compile", "cli", "large-n")
+BENCHMARKS = ("throughput", "batched", "torch", "seeds", "kernel", "ntk", "compile", "cli", "large-n")

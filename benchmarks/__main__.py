@@ -20,6 +20,8 @@ from . import BENCHMARKS
 def _runner(name: str):
     if name == "throughput":
         from ._train_bench import throughput as fn
+    elif name == "batched":
+        from ._train_bench import batched as fn
     elif name == "torch":
         from ._train_bench import torch_baseline as fn
     elif name == "seeds":
@@ -68,7 +70,8 @@ def main(argv=None) -> int:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or Path(__file__).resolve().parent / "results" / f"{stamp}.json"
     info = machine_info()
-    print(f"machine: {info['nproc']} cores, {info['cpu_model']}, jax {info['jax']} ({info['backend']}), "
+    print(f"machine: {info['nproc']} cores, {info['cpu_model']}, jax {info['jax']} ({info['backend']}: "
+          f"{info['device_kind']}, matmuls at {info['matmul_precision']}), "
           f"torch {info['torch'] or 'not installed'}", flush=True)
     rows: list[Ratio] = []
     timings = {}

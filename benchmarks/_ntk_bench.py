@@ -13,7 +13,7 @@ import numpy as np
 
 import models
 from models import RNNConfig
-from models._ntk import _auto_method
+from models._ntk import _auto_method, ntk_crossover
 
 from ._timing import Ratio, interleaved
 
@@ -36,7 +36,8 @@ def ntk(quick: bool = False) -> list[Ratio]:
         faster = min(best, key=best.get)
         case = f"n={n} m={m} L={L}"
         det = {"t_factored_s": best["factored"], "t_jacobian_s": best["jacobian"], "faster": faster,
-               "auto_picks": pick, "max_rel_diff": agree}
+               "auto_picks": pick, "max_rel_diff": agree,
+               "backend": jax.default_backend(), "crossover_c": ntk_crossover()}
         out.append(Ratio("ntk", case, "t_jacobian / t_factored", best["jacobian"] / best["factored"],
                          note=f"faster: {faster}", details=det))
         out.append(Ratio("ntk", case, "t_fastest / t_auto", best[faster] / best[pick], target=">= 0.8",

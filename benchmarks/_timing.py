@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 import jax
 import jax.numpy as jnp
 
+from models._precision import MATMUL_PRECISION, matmul
+
 
 @dataclass
 class Ratio:
@@ -81,7 +83,9 @@ _MM_CACHE: dict[int, tuple] = {}
 
 
 def matmul_reference(n: int = 2048):
-    """(callable, flops): one jitted float32 ``jnp.dot`` of two n x n matrices, 2 n^3 FLOPs.
+    """(callable, flops): one jitted float32 product of two n x n matrices, 2 n^3 FLOPs, at the
+    precision policy's ``MATMUL_PRECISION`` (the networks' own: on a GPU, JAX's default would be
+    TF32, several times faster than the full float32 products the networks run).
 
     Time it inside the same ``interleaved`` rounds as the workload to get the machine's own large
     float32 matmul rate in the same conditions.
@@ -90,7 +94,7 @@ def matmul_reference(n: int = 2048):
         ka, kb = jax.random.split(jax.random.key(12345))
         a = jax.random.normal(ka, (n, n), jnp.float32)
         b = jax.random.normal(kb, (n, n), jnp.float32)
-        mm = jax.jit(jnp.dot)
+        mm = jax.jit(matmul)
         _MM_CACHE[n] = (lambda: mm(a, b), 2.0 * n ** 3)
     return _MM_CACHE[n]
 
@@ -115,6 +119,8 @@ def machine_info() -> dict:
         "jax": jax.__version__,
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
+        "device_kind": jax.devices()[0].device_kind,  # e.g. "NVIDIA H100 80GB HBM3" or "cpu"
+        "matmul_precision": str(MATMUL_PRECISION),
     }
     try:
         info["loadavg_at_start"] = os.getloadavg()

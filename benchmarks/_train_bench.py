@@ -78,6 +78,38 @@ def throughput(quick: bool = False) -> list[Ratio]:
     return out
 
 
+def batched(quick: bool = False) -> list[Ratio]:
+    """(1b) useful FLOP/s of K networks trained in one vmapped ``train_seeds`` call (n=128, L=10,
+    the throughput case) / the float32 2048^2 matmul rate, in the same interleaved rounds.
+
+    Issue 24: one network at the sweep's widths leaves a GPU nearly idle (0.004-0.11 of its matmul
+    at m = 64-512); batching is what pays. Target on a GPU: >= 0.3 at m = 256 with K >= 16; on a
+    CPU the rows are informational (XLA:CPU gains little from batching small matmuls).
+    """
+    n, L, d = 128, 10, D
+    gpu = jax.default_backend() == "gpu"
+    cases = [(64, 16), (256, 16), (256, 64)] if quick else [(64, 16), (64, 64), (128, 16), (256, 16),
+                                                            (256, 64), (512, 16)]
+    X, y = _data(n, L, d)
+    mm, mm_flops = matmul_reference(2048)
+    out = []
+    for m, K in cases:
+        fl = step_flops(n, L, m, d)
+        steps = int(max(8, round(4e9 / (K * fl["nominal"]))))
+        stacked = models.init_seeds(jax.random.split(jax.random.key(3), K), RNNConfig(d=d, m=m))
+        run = _seeds_fn(stacked, TrainConfig(method="gd", lr=1e-3, steps=steps), X, y)
+        best = interleaved({"matmul": mm, "train": run}, rounds=2 if quick else 5, budget_s=60)
+        peak = mm_flops / best["matmul"]
+        rate = K * steps * fl["nominal"] / best["train"]
+        target = ">= 0.3" if gpu and m == 256 and K >= 16 else None
+        out.append(Ratio(
+            "batched", f"K={K} m={m} n={n} L={L}", "GD FLOP/s (K networks) / matmul FLOP/s", rate / peak,
+            target=target, note="" if target else "informational (the target is for a GPU at m = 256)",
+            details={"K": K, "steps": steps, "t_train_s": best["train"], "t_matmul_s": best["matmul"],
+                     "matmul_gflops": peak / 1e9, "gd_gflops_nominal": rate / 1e9}))
+    return out
+
+
 def _skip_torch(case: str, target: str) -> Ratio:
     return Ratio("torch", case, "t_torch / t_jax", None, target=target,
                  note="SKIPPED: torch is not installed (pip install -e '.[torch]')")

@@ -14,6 +14,13 @@ import datetime as _dt
 import os
 from pathlib import Path
 
+# On a GPU, JAX preallocates 75% of the device's memory at its first use; the suite's subprocesses
+# (``python -m reports case/run`` in test_reports.py and the fault checks) then start a second
+# JAX on the same device and fail to get theirs (issue 24: test_case_reproduction_command failed
+# on an H100). Allocating on demand, set before any JAX backend starts and inherited by the
+# subprocesses, lets both run; no effect on a CPU.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+
 import pytest
 from hypothesis import settings
 

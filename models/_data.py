@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _precision as prec
 from ._validation import check_choice, check_float, check_int, check_positions, check_tokens
 
 TOKEN_KINDS = ("gaussian", "sphere")
@@ -200,8 +201,9 @@ class AdditiveTarget:
 
     def __call__(self, X: jax.Array) -> jax.Array:
         idx = np.asarray(self.positions) - 1
-        t = jnp.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
-        return _apply_f(self.f, t / self.input_scale, self.degree) @ jnp.asarray(self.coeffs, X.dtype)
+        t = prec.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        return prec.matmul(_apply_f(self.f, t / self.input_scale, self.degree),
+                           jnp.asarray(self.coeffs, X.dtype))
 
     def describe(self) -> dict:
         return {"family": self.family, "f": self.f, "positions": list(self.positions),
@@ -248,7 +250,7 @@ class NVariableTarget:
 
     def __call__(self, X: jax.Array) -> jax.Array:
         idx = np.asarray(self.positions) - 1
-        t = jnp.einsum("nkd,kd->n", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        t = prec.einsum("nkd,kd->n", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
         return _apply_f(self.f, t / self.input_scale, self.degree)
 
     def describe(self) -> dict:
@@ -282,7 +284,7 @@ class ParityTarget:
 
     def __call__(self, X: jax.Array) -> jax.Array:
         idx = np.asarray(self.positions) - 1
-        t = jnp.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
+        t = prec.einsum("nkd,kd->nk", X[:, idx, :], jnp.asarray(self.betas, X.dtype))
         return jnp.prod(jnp.where(t >= 0, 1.0, -1.0).astype(X.dtype), axis=1)
 
     def describe(self) -> dict:
@@ -312,7 +314,7 @@ class RandomLabelTarget:
         return cls(L, d, int(seed), u)
 
     def __call__(self, X: jax.Array) -> jax.Array:
-        t = jnp.einsum("nld,ld->n", X, jnp.asarray(self.u, X.dtype))
+        t = prec.einsum("nld,ld->n", X, jnp.asarray(self.u, X.dtype))
         return jnp.where(jnp.sin(1e4 * t) >= 0, 1.0, -1.0).astype(X.dtype)
 
     def describe(self) -> dict:

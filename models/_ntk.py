@@ -17,13 +17,18 @@ Two ways to compute K_m (the benchmarks pick the faster per size):
 
 from __future__ import annotations
 
+import functools
+import math
+import os
+import time
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 
+from . import _precision as prec
 from ._rnn import Params, apply_w, check_trained, hidden_states
-from ._validation import check_choice, check_tokens
+from ._validation import check_choice, check_float, check_tokens
 
 NTK_METHODS = ("auto", "factored", "jacobian")
 
@@ -33,13 +38,13 @@ def _deltas(W, A, B, X):
     L = X.shape[1]
 
     def f_eps(eps):  # eps: (n, L, m), added to g_l
-        AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A) + jnp.swapaxes(eps, 0, 1)
+        AX = prec.einsum("nld,md->lnm", X.astype(W.dtype), A) + jnp.swapaxes(eps, 0, 1)
 
         def step(h, ax):
-            return jax.nn.relu(h @ W.T + ax), None
+            return jax.nn.relu(prec.matmul(h, W.T) + ax), None
 
         hL, _ = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), W.dtype), AX)
-        return jnp.sum(hL @ B)  # examples are independent, so one gradient gives every delta
+        return jnp.sum(prec.matmul(hL, B))  # examples are independent, so one gradient gives every delta
 
     return jax.grad(f_eps)(jnp.zeros((X.shape[0], L, W.shape[0]), W.dtype))  # (n, L, m)
 
@@ -63,8 +68,8 @@ def _ntk_factored(W, A, B, X1, X2):
 
     def block(args):
         d, h = args
-        gd = jnp.einsum("ilm,jkm->ijlk", d, d2)
-        gh = jnp.einsum("ilm,jkm->ijlk", h, h2)
+        gd = prec.einsum("ilm,jkm->ijlk", d, d2)
+        gh = prec.einsum("ilm,jkm->ijlk", h, h2)
         return jnp.sum(gd * gh, axis=(2, 3))
 
     if rows == n1:
@@ -85,17 +90,68 @@ def _ntk_jacobian(W, A, B, X1, X2):
         J = jax.jacrev(lambda W_: apply_w(W_, A, B, X))(W)  # (n, m, m)
         return J.reshape(X.shape[0], -1)
 
-    return jac(X1) @ jac(X2).T
+    return prec.matmul(jac(X1), jac(X2).T)
 
 
-def _auto_method(L: int, m: int) -> str:
+#: t_jacobian / t_factored ~ c m / L, so 'factored' is the faster method iff L <= c m. c per
+#: backend, from a measurement (``python -m benchmarks --only ntk``): CPU 1.5 (t_jacobian /
+#: t_factored ~ 1.6 m / L at n = 32, m = 16..512, L = 2..64, 2-core EPYC; benchmarks/README.md).
+#: A backend without a stored value (a GPU: the CPU's c chose the slower method at 3 of 9 sizes
+#: on an H100, issue 24) measures it once per process (``_probe_crossover``);
+#: RNN_CHECKS_NTK_CROSSOVER=<c> fixes it (e.g. for bitwise-repeatable GPU runs: the two methods
+#: agree to rounding only, checks/_tolerance.py's ntk_rtol).
+NTK_CROSSOVER = {"cpu": 1.5}
+CROSSOVER_ENV = "RNN_CHECKS_NTK_CROSSOVER"
+
+
+@functools.cache
+def ntk_crossover(backend: str | None = None) -> float:
+    """c of ``NTK_CROSSOVER`` for ``backend`` (default: JAX's): the environment's override, the
+    stored value, or a one-time probe on that backend."""
+    env = os.environ.get(CROSSOVER_ENV, "").strip()
+    if env:
+        return check_float(CROSSOVER_ENV, env, low=0.0, low_open=True)
+    backend = backend or jax.default_backend()
+    if backend in NTK_CROSSOVER:
+        return NTK_CROSSOVER[backend]
+    return _probe_crossover(backend)
+
+
+#: The probe's size: n = 32 sequences (the benchmark's), m = 64, L = 16: both methods take
+#: milliseconds after compiling (two programs, ~1-2 s), and t_jacobian / t_factored there gives
+#: c = ratio * L / m under the cost model above; clipped to [1/16, 64] (the sizes the cost model
+#: was measured over).
+_PROBE = dict(n=32, m=64, L=16, d=4, rounds=3)
+
+
+def _probe_crossover(backend: str) -> float:
+    """Measure c on ``backend`` once: best-of-``rounds`` interleaved timings of both methods."""
+    from ._rnn import RNNConfig, init_params
+
+    n, m, L, d = (_PROBE[k] for k in ("n", "m", "L", "d"))
+    dev = jax.devices(backend)[0]
+    p = jax.device_put(init_params(jax.random.key(0), RNNConfig(d, m)), dev)
+    X = jax.device_put(jnp.ones((n, L, d), jnp.float32) / d, dev)
+    fns = (_ntk_factored, _ntk_jacobian)
+    best = [math.inf, math.inf]
+    for f in fns:
+        jax.block_until_ready(f(p.W, p.A, p.B, X, X))  # compile outside the timing
+    for _ in range(_PROBE["rounds"]):
+        for i, f in enumerate(fns):
+            t0 = time.perf_counter()
+            jax.block_until_ready(f(p.W, p.A, p.B, X, X))
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return float(min(64.0, max(1 / 16, best[1] / best[0] * L / m)))
+
+
+def _auto_method(L: int, m: int, backend: str | None = None) -> str:
     """The method ``empirical_ntk(method='auto')`` uses for sequences of length L at width m.
 
     Costs: 'factored' ~ n n' L^2 m, 'jacobian' ~ (n^2 + n'^2) L m^2 (jax.jacrev runs one backward
-    pass of the whole batch per example); measured t_jacobian / t_factored ~ 1.6 m / L (n = 32,
-    m = 16..512, L = 2..64; ``python -m benchmarks --only ntk``), so the crossover is L ~ 1.5 m.
+    pass of the whole batch per example), so t_jacobian / t_factored ~ c m / L with c measured per
+    backend (``ntk_crossover``); factored iff L <= c m.
     """
-    return "factored" if L <= 1.5 * m else "jacobian"
+    return "factored" if L <= ntk_crossover(backend) * m else "jacobian"
 
 
 def empirical_ntk(params: Params, X1, X2=None, *, method: str = "auto") -> jax.Array:

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from . import _precision as prec
 from ._data import _normal_flat, sample_bucket, split_keys
 from ._validation import check_choice, check_int, check_tokens
 
@@ -190,10 +191,10 @@ def hidden_states(W: jax.Array, A: jax.Array, X: jax.Array) -> jax.Array:
     A X_l is computed for every l in one matmul; the recurrence is a ``lax.scan``
     over time whose body is a batched (n, m) x (m, m) matmul.
     """
-    AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A)
+    AX = prec.einsum("nld,md->lnm", X.astype(W.dtype), A)
 
     def step(h, ax):
-        h = jax.nn.relu(h @ W.T + ax)
+        h = jax.nn.relu(prec.matmul(h, W.T) + ax)
         return h, h
 
     h0 = jnp.zeros((X.shape[0], W.shape[0]), W.dtype)
@@ -203,13 +204,13 @@ def hidden_states(W: jax.Array, A: jax.Array, X: jax.Array) -> jax.Array:
 
 def apply_w(W: jax.Array, A: jax.Array, B: jax.Array, X: jax.Array) -> jax.Array:
     """f(W; x) for every sequence of X (n, L, d) -> (n,). Pure, jit/vmap/grad friendly."""
-    AX = jnp.einsum("nld,md->lnm", X.astype(W.dtype), A)
+    AX = prec.einsum("nld,md->lnm", X.astype(W.dtype), A)
 
     def step(h, ax):
-        return jax.nn.relu(h @ W.T + ax), None
+        return jax.nn.relu(prec.matmul(h, W.T) + ax), None
 
     hL, _ = jax.lax.scan(step, jnp.zeros((X.shape[0], W.shape[0]), W.dtype), AX)
-    return hL @ B
+    return prec.matmul(hL, B)
 
 
 _apply_jit = jax.jit(apply_w)

@@ -29,7 +29,7 @@ _interrupted = False
 
 #: The sweep grids' names (``_grid.PROFILES``, which imports JAX, and 'real', the real-data
 #: sweep of reports/_real.py; a test keeps them equal).
-RUN_PROFILES = ("default", "large", "quality", "real", "thorough", "tiny")
+RUN_PROFILES = ("default", "gpu", "large", "quality", "real", "thorough", "tiny")
 
 
 class CLIError(Exception):
@@ -517,7 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grid size: tiny (about a minute), default (~15-20 min on 2 CPU cores), "
                         "thorough; quality: default plus n and m sweeps; large: G1 for n up to "
                         "20,000 at L = 16 (tens of minutes, ~4 GiB); real: UCR/UEA datasets "
-                        "(needs the 'data' extra)")
+                        "(needs the 'data' extra); gpu: sized for one H100-class GPU (16 seeds "
+                        "per program, widths to 16,384, G1 to n = 100,000: ~80 GB host memory)")
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "

@@ -65,6 +65,8 @@ class GridProfile:
     widths: tuple[int, ...] = ()
     sweep_families: tuple[str, ...] = ("additive", "parity")
     sweep_seeds: tuple[int, ...] = (0,)
+    # G1 of the kernel interpolant at nested n (reports/_large.py), appended last (None: none)
+    large: LargeNDesign | None = None
     note: str = ""
 
 
@@ -128,6 +130,34 @@ PROFILES["quality"] = GridProfile(**{
     **{k: getattr(PROFILES["default"], k) for k in GridProfile.__dataclass_fields__},
     "sample_sizes": (100, 200), "widths": (64, 1024),
     "note": "the default grid plus n and m sweeps for the bound-quality taus"})
+
+#: What a GPU user would run (issue 24): the network work grows to where an accelerator is busy.
+#: Seeds are batched: every bound case trains its 16 seeds in one vmapped program per shape
+#: (``models.train_seeds``: 0.75-0.87 of the GPU's matmul efficiency at 16 networks against
+#: 0.09 on the CPU, issue 24), so 16 x the items' networks cost little more than one; widths up
+#: to 4096 (training facts) and 16,384 (K-mc); lengths to 16; n to 1000 for the networks and
+#: n = 100,000 for G1 of the kernel interpolant (the large-n path: a float64 Gram of 80 GB in
+#: host memory, which fits the 128 GiB of the H100 machine, not the GPU's 80 GB; its Cholesky,
+#: 3.3e14 flop, is the longest item). Its memory is checked by construction
+#: (checks/test_precision.py::test_gpu_profile_fits_an_h100); it was not run on a CPU.
+PROFILES["gpu"] = GridProfile(
+    bound=dict(d=5, m=512, n=1000, n_test=2000, steps=300, seeds=16),
+    Ls=(2, 4, 8, 16), scales=(0.1, 1.0, 10.0), data_seeds=(0, 1, 2),
+    position_Ls=(2, 8, 16), position_seeds=(0, 1, 2),
+    heatmap_L=8, heatmap_N=(1, 2, 3, 4, 5), heatmap_l0=(0, 1, 2, 3, 5, 7),
+    sgd_Ls=(2, 8, 16), sgd_scales=(0.1, 1.0, 10.0),
+    contrast_Ls=(2, 8, 16),
+    heldout="thorough",  # every pre-registered case of P, at the pre-registration's own sizes
+    sample_sizes=(250, 500), widths=(128, 1024), sweep_seeds=(0, 1),
+    scaling=dict(Ls=(2, 4, 8, 16, 32), ns=(250, 500, 1000), d=5, seeds=(0, 1, 2, 3)),
+    mc=MCDesign(widths=(256, 1024, 4096, 16384), n=6, L=5, seeds=8),
+    training_facts=(TrainingFactsDesign(widths=(64, 256, 1024, 4096), seeds=16),
+                    TrainingFactsDesign(widths=(64, 256, 1024, 4096), seeds=16,
+                                        parametrization="contrast")),
+    power=POWER_CASE,
+    large=LargeNDesign(ns=(1000, 2000, 5000, 10000, 20000, 50000, 100000)),
+    note="sized for one GPU (H100 class) and its host: networks of 16 seeds per program, "
+         "G1 to n = 100,000")
 
 
 def _spread(L: int, N: int, l0: int) -> tuple[int, ...] | None:
@@ -229,4 +259,6 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     items += [SweepItem("training-facts", d) for d in p.training_facts]
     if p.power is not None:
         items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
+    if p.large is not None:
+        items.append(SweepItem("large-n", p.large))
     return items
