@@ -43,10 +43,7 @@ def make_plots(records: list[dict], rep: dict, out: Path) -> tuple[list[Path], s
         return [], ("matplotlib is not installed: plots skipped "
                     "(install the extra: pip install 'rnn-gen-checks[plots]').")
     made, skipped = [], []
-    for name, fn in (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling),
-                     ("complexity_heatmap", _heatmap), ("position_effect", _position),
-                     ("kernel_convergence", _kernel), ("quality_scatter", _quality),
-                     ("g1_large_n", _large_n)):
+    for name, fn in _PLOTS:
         path = out / f"{name}.png"
         fig = fn(plt, records, rep)
         if fig is None:
@@ -317,3 +314,11 @@ def _large_n(plt, records, rep):
     fig.suptitle(f"G1 at large n (L = {', '.join(map(str, sorted(L))) or '?'}): non-vacuous "
                  "fraction per concept class")
     return fig
+
+
+_PLOTS = (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling), ("complexity_heatmap", _heatmap),
+          ("position_effect", _position), ("kernel_convergence", _kernel),
+          ("quality_scatter", _quality), ("g1_large_n", _large_n))
+#: Every plot ``make_plots`` can write (``<name>.png``); the report writer removes an older
+#: report's plot that a new report skips.
+PLOT_NAMES = tuple(name for name, _ in _PLOTS)

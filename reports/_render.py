@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -479,20 +480,51 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
 
 def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Path = "",
            plots: bool = True) -> dict:
-    """Write report.json, report.md and the plots into ``out_dir``; return the report dict."""
+    """Write report.json, report.md and the plots into ``out_dir``; return the report dict.
+
+    Everything is written into a temporary folder beside ``out_dir`` first and moved into place
+    only once complete (renames on one filesystem need no space), report.md last; the files of
+    an older report that this one does not have (a plot now skipped) are removed. A disk that
+    fills up mid-report therefore leaves the older report as it was, never a mix of the two,
+    and raises ``StoreWriteError`` naming the folder and the bytes needed.
+    """
+    import shutil
+    import tempfile
+
     from ._markdown import to_markdown
-    from ._plots import make_plots
+    from ._plots import PLOT_NAMES, make_plots
+    from ._store import WRITE_ERRNOS, StoreWriteError
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rep = build_report(contents, store_path)
-    if plots:
-        paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, out)
-        rep["plots"] = [p.name for p in paths]
-        rep["plots_note"] = note
-    else:
-        rep["plots_note"] = "plots not requested (--no-plots)"
-    # inf/nan become strings: report.json stays strict JSON (as in the store)
-    (out / "report.json").write_text(json.dumps(_jsonable(rep), indent=1, sort_keys=True) + "\n")
-    (out / "report.md").write_text(to_markdown(rep))
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        if plots:
+            paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, tmp)
+            rep["plots"] = [p.name for p in paths]
+            rep["plots_note"] = note
+        else:
+            rep["plots_note"] = "plots not requested (--no-plots)"
+        # inf/nan become strings: report.json stays strict JSON (as in the store)
+        (tmp / "report.json").write_text(json.dumps(_jsonable(rep), indent=1, sort_keys=True) + "\n")
+        (tmp / "report.md").write_text(to_markdown(rep))
+    except OSError as e:
+        need = sum(f.stat().st_size for f in tmp.iterdir())
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno in WRITE_ERRNOS:
+            raise StoreWriteError(out, need, e, what="writing the report",
+                                  state="the report was not written; an older one there is "
+                                        "unchanged") from e
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    new = [*rep["plots"], "report.json", "report.md"]
+    for name in [f"{p}.png" for p in PLOT_NAMES] + ["report.md"]:  # the older report's leftovers
+        if name not in new:
+            (out / name).unlink(missing_ok=True)
+    for name in new:
+        os.replace(tmp / name, out / name)
+    shutil.rmtree(tmp, ignore_errors=True)
     return rep
