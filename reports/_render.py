@@ -20,7 +20,7 @@ import numpy as np
 
 import theory as T
 
-from ._answer import answer_first
+from ._answer import answer_first, paper_claim_lines
 from ._audit import audit_records
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
@@ -293,6 +293,7 @@ def _contrast(records: list[dict]) -> list[dict]:
             "L": cfg.get("L"), "family": cfg.get("family"), "f": cfg.get("f"),
             "scale": cfg.get("scale"), "N": cfg.get("N"), "l0": cfg.get("l0"), "n": cfg.get("n"),
             "method": cfg.get("method"), "positions": cfg.get("positions"),
+            "config": json.loads(key),  # the fields that tell two rows apart (report.md shows them)
             "hypotheses": {c: T.get_claim(c).unmet(hc) for c in _CONTRAST_CLAIMS},
             "g1": [], "prior": [], "g2": [], "test_risk": [], "complexity": []})
         b = r["bound"]
@@ -353,6 +354,7 @@ def _scale_effect(records: list[dict]) -> list[dict]:
         out.append({
             "L": any_r.get("L"), "family": any_r.get("family"), "f": any_r.get("f"),
             "data_seed": any_r.get("data_seed"), "positions": any_r.get("positions"),
+            "config": {k: v for k, v in any_r.items() if k not in ("seed_index", "scale", "input_scale")},
             "c1_applies": T.get_claim("C1").applies(hypothesis_config(any_r)),
             "scales": scales, "g1": [g1v[s] for s in scales], "prior_two_layer": [prior[s] for s in scales],
             "complexity": [cn[s] for s in scales], "g1_spread": spread, "grid_floor_scales": floor,
@@ -454,8 +456,10 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         kinds[r["kind"]][r["verdict"]] += 1
     claims = _claim_rows(records)
     seen = {r["claim"].split("-")[0] if r["claim"].startswith("C4") else r["claim"] for r in claims}
+    answer = answer_first(records)
+    answer["paper_claims"] = paper_claim_lines(claims)  # the hook for C1-C4's verdicts
     return {
-        "schema": 1, "store": str(store_path), "answer": answer_first(records),
+        "schema": 1, "store": str(store_path), "answer": answer,
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "records": len(records), "raw_records": len(contents.records),
         "corrupt": [{"line": ln, "reason": why} for ln, why in contents.corrupt],
