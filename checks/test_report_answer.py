@@ -269,3 +269,54 @@ def test_rows_with_identical_keys_get_the_field_that_tells_them_apart(tmp_path):
     c1 = md[md.index("## C1: the input scale"):md.index("## Contrast with prior results")]
     header = next(x for x in c1.splitlines() if x.startswith("| family"))
     assert "target_seed" in header and "parametrization" not in header
+
+
+# ---- issue 20: every plot has labelled axes and readable ticks -----------------------------------
+
+def test_every_plot_labels_its_axes_and_ticks(tmp_path):
+    """Draw every plot of a synthetic store with all of them in it and inspect the Axes: each
+    visible panel has an x and a y label and at least two labelled y ticks within its limits
+    (quality_scatter had no y label, and its P panel no tick label above 1); bound_vs_L has the
+    network bounds and tells the contrast parametrization apart."""
+    pytest.importorskip("matplotlib")
+    from checks.test_reports import synthetic_records
+    from reports._plots import _PLOTS, _mpl, _readable_log_ticks
+    from reports._render import build_report
+    from reports._store import StoreContents
+
+    recs = synthetic_records(violation=False) + _net_records()
+    c = _net("G2-net", BoundCase(L=2, n=400, data_seed=7), value=0.9, risk=0.2)
+    c["config"]["parametrization"] = "contrast"
+    recs.append(c)
+    for k in range(4):  # P close to its risk: a log axis spanning well under a decade
+        r = _bound("P", BoundCase(L=2 + k, n=400), value=1.1 + 0.1 * k, risk=0.5, seed_index=0)
+        r["metrics"].update(in_calibration=False, train_risk=0.4)
+        recs.append(r)
+    rep = build_report(StoreContents(records=recs))
+    plt = _mpl()
+    drawn = {}
+    for name, fn in _PLOTS:
+        fig = fn(plt, recs, rep)
+        if fig is None:
+            continue
+        for ax in fig.axes:
+            _readable_log_ticks(ax)
+        fig.canvas.draw()
+        drawn[name] = fig
+        for ax in fig.axes:
+            if not ax.axison:
+                continue
+            where = f"{name}: panel {ax.get_title()!r}"
+            colorbar = ax.get_label() == "<colorbar>"  # its one axis is the y axis
+            assert (colorbar or ax.get_xlabel().strip()) and ax.get_ylabel().strip(), where
+            lo, hi = sorted(ax.get_ylim())
+            shown = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks())
+                     if lo <= v <= hi and t.get_text()]
+            assert len(shown) >= 2, (where, shown)
+    assert {"bound_vs_L", "quality_scatter", "complexity_vs_L", "kernel_convergence"} <= set(drawn)
+    titles = [ax.get_title() for ax in drawn["bound_vs_L"].axes if ax.axison]
+    assert any(t.startswith("G1-net") for t in titles) and any(t.startswith("G2-net") for t in titles)
+    g2net = next(ax for ax in drawn["bound_vs_L"].axes if ax.get_title().startswith("G2-net"))
+    assert any("[contrast]" in t.get_text() for t in g2net.get_legend().get_texts())
+    for fig in drawn.values():
+        plt.close(fig)

@@ -382,8 +382,7 @@ def _plots(rep) -> list[str]:
 def to_markdown(rep: dict) -> str:
     head = ["# RNN generalization theory: results report", "",
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
-            f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}.",
-            ""]
+            f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}."]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
              _violations(rep), _failures(rep), _scaling(rep), _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
