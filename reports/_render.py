@@ -517,7 +517,7 @@ def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Pa
         need = sum(f.stat().st_size for f in tmp.iterdir())
         shutil.rmtree(tmp, ignore_errors=True)
         if e.errno in WRITE_ERRNOS:
-            raise StoreWriteError(out, need, e, what="writing the report",
+            raise StoreWriteError(out, need, e, what="writing the report", report=True,
                                   state="the report was not written; an older one there is "
                                         "unchanged") from e
         raise

@@ -249,14 +249,19 @@ class StoreWriteError(OSError):
     is one line naming the folder, the bytes the write needed and the bytes free there."""
 
     def __init__(self, path, needed: int, cause: OSError, *, what: str = "appending records",
-                 state: str = "nothing of this item was kept"):
+                 state: str = "nothing of this item was kept", report: bool = False):
         path = Path(path)
         folder = path if path.is_dir() else path.parent
         self.folder, self.needed, self.free = folder, int(needed), free_bytes(folder)
+        if report:  # what was written before the disk filled: a lower bound of the report's size
+            need = f"the report needed more than {_size(self.needed)}"
+            advice = f"free at least {_size(REPORT_BYTES)} there, then rerun the same command"
+        else:
+            need = f"the write needed {_size(self.needed)}"
+            advice = (f"free at least {_size(self.needed + REPORT_BYTES)} there (the report takes "
+                      f"about {_size(REPORT_BYTES)} more), then rerun the same command to resume")
         msg = (f"cannot write {str(folder)!r} ({what}): {cause.strerror or cause}; "
-               f"{_size(self.free)} free, the write needed {_size(self.needed)} ({state}); free at "
-               f"least {_size(self.needed + REPORT_BYTES)} there (the report takes about "
-               f"{_size(REPORT_BYTES)} more), then rerun the same command to resume")
+               f"{_size(self.free)} free, {need} ({state}); {advice}")
         super().__init__(cause.errno, msg)
 
     def __str__(self) -> str:
