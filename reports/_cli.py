@@ -497,13 +497,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--profile", choices=RUN_PROFILES, default="default",
-                   help="grid size: tiny (11 items; 24 s of sweep plus JAX start-up, measured at "
-                        "load 1-2 on 2 CPU cores); default (measured on 2 CPU cores: 13 min 33 s "
-                        "with the install at load 3-4, 52 min at load 4-8, 65 min at load 12-17; "
-                        "the time scales with the load, and so does the progress bar's ETA); "
-                        "thorough; quality: default plus n and m sweeps; large: G1 for n up to "
-                        "20,000 at L = 16 (tens of minutes, ~4 GiB); real: UCR/UEA datasets "
-                        "(needs the 'data' extra)")
+                   help=("grid size: tiny (11 items; sweep measured at 24 s at load 1-2 and "
+                         "56 s at load 12, plus JAX start-up and the report); default (measured "
+                         "on 2 CPU cores: 13 min 33 s with the install at load 3-4, 52 min at "
+                         "load 4-8, 65 min at load 12-17; the time scales with the load, and so "
+                         "does the progress bar's ETA); thorough; quality: default plus n and m "
+                         "sweeps; large: G1 for n up to 20,000 at L = 16 (tens of minutes, "
+                         "~4 GiB); real: UCR/UEA datasets (needs the 'data' extra)"))
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "
@@ -517,13 +517,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "RNN_CHECKS_FORCE=1)")
     r.set_defaults(fn=cmd_run)
 
-    s = sub.add_parser("render", help="write report.md, report.json and plots from a results store")
+    s = sub.add_parser("render", help="write report.md, report.json and plots from a results store",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("store", help="results store (JSONL)")
     s.add_argument("--out", default=None, help="output folder (default: report/ next to the store)")
     s.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     s.set_defaults(fn=cmd_render)
 
-    c = sub.add_parser("compare", help="compare a results store with the baseline; exit 1 on regression")
+    c = sub.add_parser("compare", help="compare a results store with the baseline; exit 1 on regression",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("store", help="results store (JSONL)")
     c.add_argument("--baseline", default=None, help="baseline JSON (default: reports/baseline.json)")
     c.add_argument("--tolerance", type=_fraction, default=None,
