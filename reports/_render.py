@@ -500,9 +500,15 @@ def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Pa
     from ._store import WRITE_ERRNOS, StoreWriteError
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rep = build_report(contents, store_path)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS:
+            raise StoreWriteError(out, 0, e, what="writing the report", report=True,
+                                  state="nothing was written") from e
+        raise
     try:
         if plots:
             paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, tmp)

@@ -254,7 +254,8 @@ class StoreWriteError(OSError):
         folder = path if path.is_dir() else path.parent
         self.folder, self.needed, self.free = folder, int(needed), free_bytes(folder)
         if report:  # what was written before the disk filled: a lower bound of the report's size
-            need = f"the report needed more than {_size(self.needed)}"
+            need = (f"the report needed more than {_size(self.needed)}" if self.needed else
+                    "not even its folder could be made")
             advice = f"free at least {_size(REPORT_BYTES)} there, then rerun the same command"
         else:
             need = f"the write needed {_size(self.needed)}"
