@@ -196,9 +196,10 @@ def test_resume_rewrites_a_truncated_store_atomically(tmp_path, capsys, no_items
         fh.write(b'{"kind": "bound", "claim": "G2", "verdict": "hol')  # a write cut short
     rc, err = _main(["run", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
     assert rc in (0, 1)
-    assert "removed 1 corrupt line(s) (line 4" in err and "rewritten atomically" in err
+    assert "removed the torn last line 4 (a write cut short)" in err and "rewritten atomically" in err
     assert store.read_bytes() == good  # the valid lines byte for byte, nothing else
-    assert not list(tmp_path.glob("results.jsonl.*.tmp"))
+    assert not list(tmp_path.glob("results.jsonl.*.tmp")) and not (tmp_path / "results.jsonl.bak").exists()
+    assert not (tmp_path / "results.jsonl.set-aside").exists()  # a torn last line is not kept
     rc, err = _main(["render", store, "--no-plots"], capsys)
     assert rc == 0 and "corrupt" not in err  # no warning on every later render
 
@@ -395,3 +396,264 @@ def test_baseline_takes_the_profile_of_its_store(tmp_path, capsys):
     ResultsStore(store).append_many(_records(profile="ci", item_id="i1"))
     rc, err = _main(["baseline", store, "-o", tmp_path / "b2.json"], capsys)
     assert rc == 2 and "mixes profiles ['ci', 'run:tiny']" in err
+
+
+# ---- issue 20: disk full, foreign lines, a torn report, bad input named ------------------------------
+# Each test below failed on main 95f3d68 (checked by running this file with reports/ of that
+# commit: a traceback with rc 1 or an uncaught OSError, a duplicated record, a deleted line, a
+# report mixed with its predecessor, an error that does not name the file).
+
+def _two_items(monkeypatch, n=3):
+    """A grid of two fake items of ``n`` records each (no JAX): the sweep, the store and the
+    report run for real around them."""
+    import reports._grid as grid
+    import reports._sweep as sweep
+
+    items = [sweep.SweepItem("bound", BoundCase(L=2, m=8, n=8, n_test=8, steps=1, seeds=1, data_seed=k))
+             for k in range(2)]
+    monkeypatch.setattr(grid, "default_items", lambda profile: items)
+
+    def fake(it):
+        recs = []
+        for k in range(n):
+            r = make_record("bound", "G1", {"L": 2, "k": k, "item": it.item_id}, 0,
+                            metrics={"test_risk": 0.1}, verdict="holds", bound={"value": 0.5})
+            r["item_id"], r["item_records"] = it.item_id, n
+            recs.append(r)
+        return recs
+
+    monkeypatch.setattr(sweep, "evaluate_item", fake)
+    return items
+
+
+def _store_writes(monkeypatch, behaviour):
+    """Route ``os.write`` on the results store through ``behaviour(real_write, fd, data, call)``;
+    every other descriptor writes as usual."""
+    real = os.write
+    calls = {"n": 0}
+
+    def write(fd, data):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            target = ""
+        if not target.endswith("results.jsonl"):
+            return real(fd, data)
+        calls["n"] += 1
+        return behaviour(real, fd, bytes(data), calls["n"])
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def test_disk_full_while_appending_stops_with_its_own_exit_code_and_no_partial_item(
+        tmp_path, capsys, monkeypatch):
+    """The second item's write lands half (a short write), then the disk is full (ENOSPC): one
+    line naming the folder and the space, rc 3 (not 1, 'a claim was violated'), the half item cut
+    back; after space is freed the resumed run writes each record exactly once."""
+    _two_items(monkeypatch)
+
+    def full_on_second_item(real, fd, data, call):
+        if call == 1:
+            return real(fd, data)
+        if len(data) > 10:
+            return real(fd, data[: len(data) // 2])  # a short write: the disk fills up
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    _store_writes(monkeypatch, full_on_second_item)
+    rc, err = _main(["run", "--profile", "tiny", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+    assert rc == 3, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("rnn-gen-checks: error: ") and "Traceback" not in err
+    err = last
+    assert f"cannot write {str(tmp_path)!r}" in err and "No space left on device" in err
+    assert " free, the write needed " in err and "nothing of this item was kept" in err
+    got = read_records(tmp_path / "results.jsonl")
+    assert len(got.records) == 3 and not got.corrupt  # the first item whole, nothing of the second
+    monkeypatch.undo()
+    _two_items(monkeypatch)
+    rc, err = _main(["run", "--profile", "tiny", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+    assert rc == 0, err
+    recs = read_records(tmp_path / "results.jsonl").records
+    assert len(recs) == 6 and len({r["case_id"] for r in recs}) == 6
+
+
+def test_a_short_write_is_continued_not_left_torn(tmp_path, monkeypatch):
+    """``os.write`` may write less than asked: the store continues it (it wrote the first part
+    and ignored the rest, leaving a torn line)."""
+    _store_writes(monkeypatch, lambda real, fd, data, call: real(fd, data[:7]))
+    store = ResultsStore(tmp_path / "results.jsonl")
+    store.append_many(_records())
+    store.append_many(_records(item_id="i1"))
+    got = read_records(store.path)
+    assert len(got.records) == 6 and not got.corrupt
+
+
+def test_a_partly_written_item_is_set_aside_and_redone_once(tmp_path, capsys, monkeypatch):
+    """Where the cut-back itself failed, the store holds 2 of an item's 3 lines: the resumed run
+    moves them to the sidecar (not deleted) and redoes the item, so no record appears twice
+    (before: 74 lines, 73 distinct ids)."""
+    import reports._sweep as sweep
+
+    items = _two_items(monkeypatch)
+    store = ResultsStore(tmp_path / "results.jsonl", stamp={"profile": "run:tiny"})
+    store.append_many(sweep.evaluate_item(items[0]))
+    partial = sweep.evaluate_item(items[1])[:2]
+    store.append_many(partial)
+    rc, err = _main(["run", "--profile", "tiny", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+    assert rc == 0, err
+    assert "moved 2 line(s)" in err and "holds only in part (2 of 3 records)" in err
+    recs = read_records(tmp_path / "results.jsonl").records
+    assert len(recs) == 6 and len({r["case_id"] for r in recs}) == 6
+    aside = (tmp_path / "results.jsonl.set-aside").read_text().splitlines()
+    assert [json.loads(x)["case_id"] for x in aside] == [r["case_id"] for r in partial]
+
+
+@pytest.mark.parametrize("foreign", [b'{"note": "checked by hand, 2026-11-27"}\n',
+                                     b'{"kind": "bound", "claim": "G1", "case_id": "x", "verdict": '
+                                     b'"holds", "schema": 2}\n',
+                                     b"an edit that is not JSON\n"])
+def test_resume_never_deletes_a_line_it_does_not_recognise(tmp_path, capsys, no_items, foreign):
+    """A foreign line mid-store (an annotation, a record of another schema, a non-JSON line) is
+    moved to the sidecar byte for byte and said so (it was 'a write cut short' and deleted)."""
+    store = tmp_path / "results.jsonl"
+    ResultsStore(store).append_many(_records(profile="run:default"))
+    with open(store, "ab") as fh:
+        fh.write(foreign)
+    ResultsStore(store).append_many(_records(profile="run:default", item_id="i1"))
+    before = store.read_bytes()
+    rc, err = _main(["render", store, "--no-plots"], capsys)
+    assert rc == 0 and "line 4" in err and "moves the others to" in err and "deletes only a torn" in err
+    rc, err = _main(["run", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+    assert rc in (0, 1), err
+    assert "moved 1 line(s)" in err and "(line 4:" in err and "results.jsonl.set-aside" in err
+    assert (tmp_path / "results.jsonl.set-aside").read_bytes() == foreign
+    assert store.read_bytes() == before.replace(foreign, b"")
+    assert not (tmp_path / "results.jsonl.bak").exists()  # the backup is dropped once replaced
+
+
+def test_an_all_garbage_store_is_neither_resumed_nor_advised_to_be(tmp_path, capsys, no_items):
+    store = tmp_path / "results.jsonl"
+    store.write_bytes(b'{"a": 1}\nnot json\n{"b": 2}\n')
+    rc, err = _main(["render", store, "--no-plots"], capsys)
+    assert rc == 2 and "holds no valid records" in err and "resum" not in err
+    rc, err = _main(["run", "--out", tmp_path, "--quiet", "--no-plots"], capsys)
+    assert rc == 2 and "not resuming into it" in err and "--no-resume" in err
+    assert store.read_bytes() == b'{"a": 1}\nnot json\n{"b": 2}\n'
+
+
+@pytest.mark.parametrize("fail_at", ["plot", "report.md"])
+def test_disk_full_while_writing_the_report_leaves_the_older_report_whole(tmp_path, capsys,
+                                                                         monkeypatch, fail_at):
+    """ENOSPC on the second plot or on report.md: the older report stays as it was (before: 3 of
+    5 PNGs new, report.json new, report.md missing or old), rc 3, no temporary folder left."""
+    store = tmp_path / "results.jsonl"
+    mc = [make_record("kernel-mc", "K-mc", {"m": m}, 0, metrics={"rel_err": 1 / m}, verdict="holds")
+          for m in (16, 64)]  # a second plot: kernel_convergence.png
+    ResultsStore(store).append_many(_records(profile="run:default") + mc)
+    rc, err = _main(["render", store], capsys)
+    assert rc == 0, err
+    report = tmp_path / "report"
+    old = {p.name: p.read_bytes() for p in report.iterdir()}
+    assert {"report.md", "report.json", "bound_vs_L.png", "kernel_convergence.png"} <= set(old)
+    new = _records(profile="run:default", item_id="i1")
+    for r in new:  # other points: the new bound_vs_L.png differs from the old one
+        r["config"]["L"], r["bound"]["value"] = 4, 0.8
+    ResultsStore(store).append_many(new)
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    if fail_at == "plot":
+        import matplotlib.figure
+
+        real, seen = matplotlib.figure.Figure.savefig, []
+
+        def savefig(self, *a, **k):
+            seen.append(1)
+            if len(seen) == 2:
+                raise full
+            return real(self, *a, **k)
+
+        monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
+    else:
+        real_wt = Path.write_text
+
+        def write_text(self, *a, **k):
+            if self.name == "report.md":
+                raise full
+            return real_wt(self, *a, **k)
+
+        monkeypatch.setattr(Path, "write_text", write_text)
+    rc, err = _main(["render", store], capsys)
+    assert rc == 3, err
+    assert "writing the report" in err and "the report was not written" in err and str(report) in err
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == old
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.undo()
+    rc, err = _main(["render", store, "--no-plots"], capsys)
+    assert rc == 0 and sorted(p.name for p in report.iterdir()) == ["report.json", "report.md"]
+    assert (report / "report.md").read_bytes() != old["report.md"]
+
+
+def test_compare_names_a_baseline_that_is_binary_or_a_folder(tmp_path, capsys):
+    store = tmp_path / "results.jsonl"
+    ResultsStore(store).append_many(_records(profile="ci"))
+    binary = tmp_path / "b.json"
+    binary.write_bytes(b"\xf0\x9f\x00\xff" * 10)
+    rc, err = _main(["compare", store, "--baseline", binary], capsys)
+    assert rc == 2 and str(binary) in err and "not a text JSON file" in err and "codec" not in err
+    rc, err = _main(["compare", store, "--baseline", tmp_path], capsys)
+    assert rc == 2 and f"{str(tmp_path)!r} is a folder" in err and "does not exist" not in err
+
+
+def test_case_echoes_a_bad_value_at_most_80_characters(capsys):
+    rc, err = _main(["case", "--json", json.dumps({"family": "x" * 100_000})], capsys)
+    assert rc == 2 and "family = 'xxx" in err and "(100002 characters)" in err and len(err) < 300
+    rc, err = _main(["case", "--json", json.dumps({"y" * 5000: 1})], capsys)
+    assert rc == 2 and "unknown BoundCase field" in err and len(err) < 600
+
+
+def test_case_checks_its_json_before_importing_jax():
+    code = ("import sys\nfrom reports._cli import main\n"
+            "rc = main(['case', '--json', '{\"famly\": \"parity\"}'])\n"
+            "print(rc, 'jax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.stdout.split() == ["2", "False"], out.stderr
+    assert "unknown BoundCase field(s) ['famly']; allowed (all optional)" in out.stderr
+
+
+def test_case_reads_its_json_from_a_file_or_stdin(tmp_path, capsys, monkeypatch):
+    import io
+
+    f = tmp_path / "case.json"
+    f.write_text(json.dumps({"L": 0}))
+    rc, err = _main(["case", "--json", f"@{f}"], capsys)
+    assert rc == 2 and "L = 0 is out of range" in err  # read from the file, then checked
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps({"steps": 0})))
+    rc, err = _main(["case", "--json", "-"], capsys)
+    assert rc == 2 and "steps = 0 is out of range" in err
+    rc, err = _main(["case", "--json", f"@{tmp_path / 'missing.json'}"], capsys)
+    assert rc == 2 and "missing.json" in err and "cannot read" in err
+
+
+def test_case_help_lists_every_field_with_its_default():
+    """The help's table is the one ``precheck_case_json`` checks against: its defaults and
+    choices must be BoundCase's and the models'."""
+    import dataclasses
+
+    import models as M
+    from reports._case_validation import _CASE_CHOICES, CASE_FIELDS
+    from reports._cli import build_parser
+    from reports._evaluate import FAMILIES
+
+    fields = {f.name: f.default for f in dataclasses.fields(BoundCase)}
+    assert {n: d for n, d, _ in CASE_FIELDS} == fields
+    assert _CASE_CHOICES == {"family": FAMILIES, "f": M.FUNCTIONS, "method": M.METHODS,
+                             "parametrization": tuple(M.PARAMETRIZATIONS)}
+    sub = build_parser()._subparsers._group_actions[0].choices
+    text = sub["case"].format_help()
+    assert "every field is optional" in text and all(f"  {n} " in text for n in fields)
+    for cmd in ("run", "case"):
+        assert "exit codes:" in sub[cmd].format_help() and "  3    the output could not be written" in \
+            sub[cmd].format_help()
+    run = " ".join(sub["run"].format_help().split())  # argparse wraps at the terminal's width
+    assert "13 min 33 s with the install at load 3-4" in run and "65 min at load 12-17" in run

@@ -66,10 +66,21 @@ def test_answer_first_per_claim_and_predictor(tmp_path):
     assert rep["answer"]["answer"].startswith("Do the bounds hold for the trained networks? Yes")
     # the section opens the report, before the claims table
     assert md.index("## Answer first") < md.index("## Claims")
-    assert "G1-net held in all 5 case(s), non-vacuous in 2" in md
+    assert "G1-net held in all 5 case(s), non-vacuous in 2, median slack 7x" in md
     assert "network risk (median)" in md and "gap network vs reference" in md
     table = md[md.index("## Answer first"):md.index("## Claims")]
-    assert all(line.count("|") == 12 for line in table.splitlines() if line.startswith("|"))
+    # a compact table (8 columns) and its detail (4 columns) below it, not one 430-character row
+    widths = {line.count("|") for line in table.splitlines() if line.startswith("|")}
+    assert widths == {9, 5} and max(len(x) for x in table.splitlines() if x.startswith("|")) < 200
+    # the glossary comes before the first table and defines every term the answer uses
+    glossary = table[table.index("Terms used below"):table.index("| role")]
+    for term in ("r", "UCB / LCB", "f_lin", "f_ker", "P", "slack", "vacuous"):
+        assert f"- **{term}**:" in glossary, term
+    assert rows["G1-net"]["slack_median"] == pytest.approx(7.0)  # the claims table's slack rule
+    claims = {c.get("key", c["claim"]): c for c in rep["claims"]}
+    assert rows["G1-net"]["slack_median"] == claims["G1-net"]["slack_median"]
+    assert len(rep["answer"]["paper_claims"]) == 4 and rep["answer"]["paper_claims"][0].startswith("C1 ")
+    assert "- C1 (No small-input condition): supported (C1 (input scale))." in md
 
 
 def test_answer_says_no_when_a_network_bound_is_violated(tmp_path):
@@ -219,3 +230,100 @@ def test_the_default_parametrization_comes_before_its_contrast_in_the_table(tmp_
     rep, _ = _render(tmp_path, [contrast] + _net_records())
     rows = [(r["claim"], r["parametrization"]) for r in rep["answer"]["rows"]]
     assert rows.index(("G1-net", "lazy")) + 1 == rows.index(("G1-net", "contrast")), rows
+
+
+# ---- issue 20: each row says what it is for; rows that would look identical get their field --------
+
+def test_contrast_rows_are_called_a_negative_control_and_p_on_its_grid_an_envelope(tmp_path):
+    recs = _net_records()
+    for k in range(2):
+        c = _net("G1-net", BoundCase(L=2, n=400, data_seed=5 + k), value=0.9, risk=0.2)
+        c["config"]["parametrization"] = "contrast"
+        recs.append(c)
+    for k, inside in enumerate((False, True)):
+        r = _bound("P", BoundCase(L=2, n=400, data_seed=k), value=0.3, risk=0.1, seed_index=0)
+        r["metrics"]["in_calibration"] = inside
+        recs.append(r)
+    rep, md = _render(tmp_path, recs)
+    role = {(r["claim"], r["parametrization"]): r["role"] for r in rep["answer"]["rows"]}
+    assert role[("G1-net", "lazy")] == "bound under test"
+    assert role[("G1-net", "contrast")] == "negative control"
+    assert role[("P (out of sample)", "lazy")] == "predicted law under test"
+    assert role[("P (on the calibration grid)", "lazy")].startswith("in-sample envelope")
+    answer = rep["answer"]["answer"]
+    # the lead is about the bounds under test; the control is named as one, after them
+    lead, control = answer.split(" Negative control ")
+    assert "G1-net held in all 5 case(s)" in lead and "G1-net held in all 2 case(s)" in control
+    assert "expected, not evidence" in control
+    assert "with the same counts per row" in md  # answer rows = claims table rows
+
+
+def test_rows_with_identical_keys_get_the_field_that_tells_them_apart(tmp_path):
+    recs = []
+    for param in ("lazy", "contrast"):
+        r = _bound("G1", BoundCase(L=2, n=400), value=0.6, risk=0.1, seed_index=0)
+        r["config"]["parametrization"] = param
+        r["case_id"] += param  # two cases (make_record hashed the config before the edit)
+        recs.append(r)
+    for ts in (0, 1):  # C1's table: the same target function at two r, for two target seeds
+        for sc in (1.0, 3.0):
+            recs.append(_bound("G1", BoundCase(L=3, n=400, scale=sc, input_scale=sc, target_seed=ts),
+                               value=0.6, risk=0.1, seed_index=0))
+    _, md = _render(tmp_path, recs)
+    contrast = md[md.index("## Contrast with prior results"):]
+    header = next(x for x in contrast.splitlines() if x.startswith("| family"))
+    assert "parametrization" in header
+    c1 = md[md.index("## C1: the input scale"):md.index("## Contrast with prior results")]
+    header = next(x for x in c1.splitlines() if x.startswith("| family"))
+    assert "target_seed" in header and "parametrization" not in header
+
+
+# ---- issue 20: every plot has labelled axes and readable ticks -----------------------------------
+
+def test_every_plot_labels_its_axes_and_ticks(tmp_path):
+    """Draw every plot of a synthetic store with all of them in it and inspect the Axes: each
+    visible panel has an x and a y label and at least two labelled y ticks within its limits
+    (quality_scatter had no y label, and its P panel no tick label above 1); bound_vs_L has the
+    network bounds and tells the contrast parametrization apart."""
+    pytest.importorskip("matplotlib")
+    from checks.test_reports import synthetic_records
+    from reports._plots import _PLOTS, _mpl, _readable_log_ticks
+    from reports._render import build_report
+    from reports._store import StoreContents
+
+    recs = synthetic_records(violation=False) + _net_records()
+    c = _net("G2-net", BoundCase(L=2, n=400, data_seed=7), value=0.9, risk=0.2)
+    c["config"]["parametrization"] = "contrast"
+    recs.append(c)
+    for k in range(4):  # P close to its risk: a log axis spanning well under a decade
+        r = _bound("P", BoundCase(L=2 + k, n=400), value=1.1 + 0.1 * k, risk=0.5, seed_index=0)
+        r["metrics"].update(in_calibration=False, train_risk=0.4)
+        recs.append(r)
+    rep = build_report(StoreContents(records=recs))
+    plt = _mpl()
+    drawn = {}
+    for name, fn in _PLOTS:
+        fig = fn(plt, recs, rep)
+        if fig is None:
+            continue
+        for ax in fig.axes:
+            _readable_log_ticks(ax)
+        fig.canvas.draw()
+        drawn[name] = fig
+        for ax in fig.axes:
+            if not ax.axison:
+                continue
+            where = f"{name}: panel {ax.get_title()!r}"
+            colorbar = ax.get_label() == "<colorbar>"  # its one axis is the y axis
+            assert (colorbar or ax.get_xlabel().strip()) and ax.get_ylabel().strip(), where
+            lo, hi = sorted(ax.get_ylim())
+            shown = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks())
+                     if lo <= v <= hi and t.get_text()]
+            assert len(shown) >= 2, (where, shown)
+    assert {"bound_vs_L", "quality_scatter", "complexity_vs_L", "kernel_convergence"} <= set(drawn)
+    titles = [ax.get_title() for ax in drawn["bound_vs_L"].axes if ax.axison]
+    assert any(t.startswith("G1-net") for t in titles) and any(t.startswith("G2-net") for t in titles)
+    g2net = next(ax for ax in drawn["bound_vs_L"].axes if ax.get_title().startswith("G2-net"))
+    assert any("[contrast]" in t.get_text() for t in g2net.get_legend().get_texts())
+    for fig in drawn.values():
+        plt.close(fig)

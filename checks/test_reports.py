@@ -164,7 +164,7 @@ def test_corrupt_line_is_reported_and_skipped(tmp_path):
     ResultsStore(store).append_many(synthetic_records()[5:8])
     p = _cli("render", store, "--out", tmp_path / "rep", "--no-plots")
     assert p.returncode == 0, p.stderr
-    assert "1 corrupt line(s)" in p.stderr and "line 6" in p.stderr
+    assert "1 line(s) of" in p.stderr and "that are not records skipped (line 6: not JSON" in p.stderr
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
     assert rep["corrupt"] == [{"line": 6, "reason": rep["corrupt"][0]["reason"]}]
     assert rep["records"] == 8 and "line 6" in (tmp_path / "rep" / "report.md").read_text()

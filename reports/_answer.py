@@ -15,6 +15,14 @@ configurations inside the calibrated box (interpolation) and beyond it (extrapol
 and those on the calibration grid (descriptive only); it is kept out of the one-line answer, which
 is about the rigorous bounds. The pre-registration's hash is printed under the table.
 
+Each row says what it is for (``role``): a bound under test (G1, G2 for their reference
+predictors; G1-net, G2-net for the network), a negative control (the 'contrast'
+parametrization: the kernel-regime law T-gd must fail there; the rigorous bounds hold in any
+parametrization, so their holding there is expected, not evidence), the predicted law under
+test (P at its pre-registered interpolation and extrapolation cases) or its in-sample envelope
+(P on its calibration grid, which holds by construction). The answer leads with the bounds under
+test and gives the median slack.
+
 Each row: evaluated cases, how many held, violations (the verdicts stored by the evaluation, which
 apply ``theory``'s violation rule; nothing is re-judged here), the non-vacuous count, where the
 vacuous cases are (by L, r and family), the trained network's own test risk and the
@@ -30,7 +38,11 @@ from collections import defaultdict
 import numpy as np
 
 from ._store import dedupe
-from ._summary import p_preregistration_status, p_region
+from ._summary import (
+    _bound_summary,  # the claims table's slack rule, not a second one
+    p_preregistration_status,
+    p_region,
+)
 
 PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
               "G1-net": "trained network", "G2-net": "trained network",
@@ -38,6 +50,30 @@ PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
 NET_CLAIMS = ("G1-net", "G2-net", "P")
 _EVALUATED = ("holds", "vacuous", "violation")
 _WHERE = (("L", "L"), ("scale", "r"), ("family", "family"))
+
+#: The terms the answer uses before any section defines them (report.md prints this glossary
+#: above the first table; docs/theory.md sections 2-4 are the definitions).
+GLOSSARY = (
+    ("r", "token scale, E||X_l||^2 = r^2"),
+    ("f_lin", "the network linearized at initialization, at the trained weights"),
+    ("f_ker", "kernel GD/SGD with the analytic NTK H at the network's step"),
+    ("P", "predicted bound: a fitted envelope (tag fitted-envelope) judged on pre-registered cases, "
+          "not a rigorous bound"),
+    ("UCB / LCB", "Hoeffding upper / lower confidence bound of a mean"),
+    ("held", "no violation: the test risk's LCB never exceeded the bound"),
+    ("vacuous", "bound >= 1 (the loss is clipped to [0, 1]): says nothing"),
+    ("slack", "bound / test risk of the predictor it bounds (1 = tight)"),
+)
+
+#: What each answer row is for (see the module docstring).
+ROLE_TEST, ROLE_CONTROL = "bound under test", "negative control"
+ROLE_P_TEST, ROLE_P_ENVELOPE = "predicted law under test", "in-sample envelope (holds by construction)"
+
+
+def _role(claim: str, param: str, part: str) -> str:
+    if claim == "P":
+        return ROLE_P_ENVELOPE if part == "calibration grid" else ROLE_P_TEST
+    return ROLE_CONTROL if param == "contrast" else ROLE_TEST
 
 
 def _num(x) -> float:
@@ -105,6 +141,8 @@ def answer_first(records: list[dict]) -> dict:
         rows.append({
             "claim": claim + (f" ({part})" if part else ""), "base_claim": claim,
             "parametrization": param or None, "predictor": PREDICTORS[claim],
+            "role": _role(claim, param, part),
+            "slack_median": _bound_summary(claim, ev)["slack_median"] if ev else None,
             "cases": len(ev), "held": len(ev) - viol, "violations": viol, "non_vacuous": len(ev) - vac,
             "diverged": sum(r["verdict"] == "diverged" for r in recs),
             "not_applicable": sum(r["verdict"] == "not-applicable" for r in recs),
@@ -122,7 +160,15 @@ def answer_first(records: list[dict]) -> dict:
     return out
 
 
+def _held(r: dict) -> str:
+    held = "held in all" if not r["violations"] else f"was VIOLATED in {r['violations']} of"
+    slack = f", median slack {r['slack_median']:.3g}x" if r.get("slack_median") is not None else ""
+    return f"{r['claim']} {held} {r['cases']} case(s), non-vacuous in {r['non_vacuous']}{slack}"
+
+
 def _sentence(rows: list[dict]) -> str:
+    """The bold answer: the network bounds under test first; the negative controls after, said
+    to be controls (before, '[contrast]' rows read as successes of the bounds)."""
     net = [r for r in rows if r["base_claim"] in ("G1-net", "G2-net") and r["cases"]]
     if not rows:
         return "This store has no bound cases: it cannot say whether the bounds hold."
@@ -130,14 +176,39 @@ def _sentence(rows: list[dict]) -> str:
         return ("This store has no G1-net/G2-net records, so the trained networks themselves were not "
                 "checked against a bound: G1 was checked for the kernel interpolant and G2 for the "
                 "linearized network; the networks' own risks are shown beside them.")
-    parts = []
-    # the default (lazy) parametrization first; the contrast control after it
-    for r in sorted(net, key=lambda r: (r["parametrization"] not in (None, "lazy"), r["claim"])):
-        tag = f" [{r['parametrization']}]" if r["parametrization"] not in (None, "lazy") else ""
-        held = ("held in all" if not r["violations"] else f"was VIOLATED in {r['violations']} of")
-        parts.append(f"{r['claim']}{tag} {held} {r['cases']} case(s), non-vacuous in {r['non_vacuous']}")
-    yes = all(not r["violations"] for r in net)
-    some = any(r["non_vacuous"] for r in net)
+    test = [r for r in net if r["role"] == ROLE_TEST] or net
+    ctrl = [r for r in net if r["role"] == ROLE_CONTROL and r not in test]
+    yes = all(not r["violations"] for r in test)
+    some = any(r["non_vacuous"] for r in test)
     lead = ("Yes, where they say something" if yes and some else "They held, but every case was vacuous "
             "(tested nothing)" if yes else "No")
-    return f"Do the bounds hold for the trained networks? {lead}: " + "; ".join(parts) + "."
+    out = f"Do the bounds hold for the trained networks? {lead}: " + "; ".join(map(_held, test)) + "."
+    if ctrl:
+        out += (" Negative control (the contrast parametrization, outside the kernel regime; the "
+                "bounds are rigorous there too, so this is expected, not evidence): "
+                + "; ".join(map(_held, ctrl)) + ".")
+    return out
+
+
+def paper_claim_lines(claims: list[dict]) -> list[str]:
+    """HOOK: one line per paper claim C1-C4 for the answer (issue 20, item 4).
+
+    The verdicts of C1-C4 are being rebuilt elsewhere (issue 22: the growth decision rule, C1 on
+    the trained network); that work replaces this function's body, keeping its signature: it
+    receives the report's claim rows (``_render._claim_rows``) and returns the lines, in the
+    order C1, C2, C3, C4. Until then each line restates the claims table's existing verdicts
+    of the claim (its rows keyed 'C1 (input scale)', 'C2 fit', 'C3 (bound cases)', 'C4-... fit'),
+    or says that the store has none.
+    """
+    import theory as T
+
+    out = []
+    for cid in ("C1", "C2", "C3", "C4"):
+        mine = [c for c in claims if str(c.get("key", c["claim"])).startswith(cid)]
+        title = T.get_claim(cid).title
+        if not mine:
+            out.append(f"{cid} ({title}): not evaluated in this store.")
+            continue
+        verdicts = "; ".join(f"{c['verdict']} ({c.get('key', c['claim'])})" for c in mine)
+        out.append(f"{cid} ({title}): {verdicts}.")
+    return out

@@ -28,10 +28,17 @@ SEED_MAX = 2**32 - 1  # NumPy's and JAX's seed range
 FORCE_ENV = "RNN_CHECKS_FORCE"
 
 
+def short(v, limit: int = 80) -> str:
+    """``repr(v)`` cut to ``limit`` characters: an error line echoes the offending value, not a
+    100 KB string someone pasted."""
+    r = repr(v)
+    return r if len(r) <= limit else f"{r[:limit - 25]}... ({len(r)} characters)"
+
+
 def _int(name: str, v, low: int, high: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         rng = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
-        raise ValueError(f"{name} must be an integer ({rng}), got {type(v).__name__} {v!r}")
+        raise ValueError(f"{name} must be an integer ({rng}), got {type(v).__name__} {short(v)}")
     v = int(v)
     if v < low or (high is not None and v > high):
         raise ValueError(f"{name} = {v} is out of range: allowed {low} <= {name} <= "
@@ -46,7 +53,7 @@ def _real(name: str, v, low: float, high: float, *, low_open: bool = False,
     lb, rb = "(" if low_open else "[", ")" if high_open else "]"
     rng = f"{name} in {lb}{low:g}, {high:g}{rb}"
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a real number ({rng}), got {type(v).__name__} {v!r}")
+        raise ValueError(f"{name} must be a real number ({rng}), got {type(v).__name__} {short(v)}")
     v = float(v)
     if not math.isfinite(v):
         raise ValueError(f"{name} = {v} is not allowed: {name} must be finite, {rng}")
@@ -57,7 +64,7 @@ def _real(name: str, v, low: float, high: float, *, low_open: bool = False,
 
 def _choice(name: str, v, choices) -> str:
     if not isinstance(v, str) or v not in choices:
-        raise ValueError(f"{name} = {v!r} is not allowed: choose one of {list(choices)}")
+        raise ValueError(f"{name} = {short(v)} is not allowed: choose one of {list(choices)}")
     return v
 
 
@@ -70,6 +77,15 @@ def check_bound_case(case) -> None:
 
     from ._evaluate import FAMILIES
 
+    _check_case_fields(case, {"family": FAMILIES, "f": M.FUNCTIONS, "method": M.METHODS,
+                              "parametrization": tuple(M.PARAMETRIZATIONS)})
+    if case.positions is not None:
+        object.__setattr__(case, "positions", M.check_positions(tuple(case.positions), case.L))
+
+
+def _check_case_fields(case, choices: dict) -> None:
+    """The checks of ``check_bound_case`` that need no JAX (``precheck_case_json`` runs them
+    before the CLI imports it), with the string fields' choices passed in."""
     for name in ("L", "d", "m", "n", "n_test", "seeds"):
         _int(name, getattr(case, name), 1)
     _int("steps", case.steps, 1, 10_000_000)
@@ -80,21 +96,81 @@ def check_bound_case(case) -> None:
     _real("delta", case.delta, 0.0, 1.0, low_open=True, high_open=True)
     _real("delta_test", case.delta_test, 0.0, 1.0, low_open=True, high_open=True)
     _real("lr_frac", case.lr_frac, 0.0, 1e6, low_open=True)
-    _choice("family", case.family, FAMILIES)
-    _choice("f", case.f, M.FUNCTIONS)
-    _choice("method", case.method, M.METHODS)
+    for name in ("family", "f", "method"):
+        _choice(name, getattr(case, name), choices[name])
     if hasattr(case, "parametrization"):
-        _choice("parametrization", case.parametrization, tuple(M.PARAMETRIZATIONS))
+        _choice("parametrization", case.parametrization, choices["parametrization"])
     if getattr(case, "n_gap", None) is not None:
         _int("n_gap", case.n_gap, 1)
     if hasattr(case, "delta_gap"):
         _real("delta_gap", case.delta_gap, 0.0, 1.0, low_open=True, high_open=True)
     pos = case.positions
-    if pos is not None:
-        if isinstance(pos, (str, bytes)) or not isinstance(pos, (list, tuple)):
-            raise ValueError(f"positions must be null or a list of token positions 1 <= l_i <= L = "
-                             f"{case.L}, got {type(pos).__name__} {pos!r}")
-        object.__setattr__(case, "positions", M.check_positions(tuple(pos), case.L))
+    if pos is not None and (isinstance(pos, (str, bytes)) or not isinstance(pos, (list, tuple))):
+        raise ValueError(f"positions must be null or a list of token positions 1 <= l_i <= L = "
+                         f"{case.L}, got {type(pos).__name__} {short(pos)}")
+
+
+#: ``BoundCase``'s fields for ``case --json``: (name, default, what is allowed). Every field is
+#: optional. Kept here, away from JAX, so that ``case --help`` and ``precheck_case_json`` answer
+#: at once; checks/test_faults.py keeps the defaults and choices equal to ``BoundCase``'s and
+#: ``models``'.
+CASE_FIELDS = (
+    ("L", 4, "sequence length, integer >= 1"),
+    ("d", 3, "token dimension, integer >= 1"),
+    ("m", 128, "network width, integer >= 1"),
+    ("n", 64, "training sample size, integer >= 1"),
+    ("n_test", 512, "test sample size, integer >= 1"),
+    ("scale", 1.0, f"token scale r, real in [{SCALE_RANGE[0]:g}, {SCALE_RANGE[1]:g}]"),
+    ("family", "additive", "additive | n-variable | parity | random-labels"),
+    ("f", "sin", "sin | cos | exp | tanh | poly | linear"),
+    ("positions", None, "null (all) or a list of token positions 1 <= l_i <= L, increasing"),
+    ("method", "gd", "gd | sgd"),
+    ("steps", 200, "training steps, integer in [1, 10000000]"),
+    ("lr_frac", 1.0, "step as a fraction of the stable step, real in (0, 1e6]"),
+    ("seeds", 2, "networks trained, integer >= 1"),
+    ("delta", 0.05, "the bound's failure probability, real in (0, 1)"),
+    ("delta_test", 0.01, "the test interval's failure probability, real in (0, 1)"),
+    ("input_scale", 1.0, f"the target's input scale, real in [{SCALE_RANGE[0]:g}, {SCALE_RANGE[1]:g}]"),
+    ("target_seed", 0, f"integer in [0, {SEED_MAX}]"),
+    ("data_seed", 0, f"integer in [0, {SEED_MAX}]"),
+    ("init_seed", 0, f"integer in [0, {SEED_MAX}]"),
+    ("parametrization", "lazy", "lazy | contrast (the kernel regime's negative control)"),
+    ("n_gap", None, "null (= n_test) or unlabelled inputs for the -net gap terms, integer >= 1"),
+    ("delta_gap", 0.01, "the gap estimate's failure probability, real in (0, 1)"),
+)
+_CASE_CHOICES = {name: tuple(x.strip() for x in allowed.split("(")[0].split("|"))
+                 for name, _, allowed in CASE_FIELDS if "|" in allowed}
+
+
+def case_fields_help() -> str:
+    """The ``case --help`` table of fields."""
+    width = max(len(n) for n, _, _ in CASE_FIELDS)
+    import json
+
+    rows = [f"  {n:<{width}}  default {json.dumps(d):<10} {allowed}" for n, d, allowed in CASE_FIELDS]
+    return "\n".join(rows)
+
+
+def precheck_case_json(text: str) -> dict:
+    """Parse a ``case --json`` text and check its fields without JAX: one-line ``ValueError``
+    naming the field (values echoed at most 80 characters). Returns the JSON object."""
+    import json
+    from types import SimpleNamespace
+
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"case is not valid JSON: {e.msg} (line {e.lineno} column {e.colno})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"case JSON must be an object of BoundCase fields, got {type(raw).__name__} "
+                         f"{short(raw)}")
+    names = [n for n, _, _ in CASE_FIELDS]
+    unknown = sorted(set(raw) - set(names))
+    if unknown:
+        raise ValueError(f"unknown BoundCase field(s) {short(unknown)}; allowed (all optional): "
+                         f"{', '.join(names)}")
+    _check_case_fields(SimpleNamespace(**{**{n: d for n, d, _ in CASE_FIELDS}, **raw}), _CASE_CHOICES)
+    return raw
 
 
 def _ints(name: str, v, low: int, high: int | None = None, *, min_len: int = 1,
@@ -102,7 +178,7 @@ def _ints(name: str, v, low: int, high: int | None = None, *, min_len: int = 1,
     """A list or tuple of integers, each in [low, high], at least ``min_len`` of them (and
     strictly increasing when asked: a grid of widths or sample sizes listed twice is a mistake)."""
     if isinstance(v, (str, bytes)) or not isinstance(v, (list, tuple)):
-        raise ValueError(f"{name} must be a list of integers >= {low}, got {type(v).__name__} {v!r}")
+        raise ValueError(f"{name} must be a list of integers >= {low}, got {type(v).__name__} {short(v)}")
     if len(v) < min_len:
         raise ValueError(f"{name} = {list(v)}: need at least {min_len} value(s)")
     out = tuple(_int(f"{name}[{i}]", x, low, high) for i, x in enumerate(v))

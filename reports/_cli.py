@@ -1,9 +1,11 @@
 """The command line: ``rnn-gen-checks`` / ``python -m reports`` (run, render, compare, baseline, case).
 
-Exit codes: 0 success; 1 a claim was violated (run, case) or regressed (compare); 2 bad
-arguments, a missing or unreadable store or baseline, a busy or unwritable output folder, a
-store of another profile, a case too large for the machine, or an empty run; 130 interrupted.
-Expected failures print one clear message on stderr, never a traceback.
+Exit codes (``EXIT_CODES``, also in ``--help``): 0 success; 1 a claim was violated (run, case)
+or regressed (compare); 2 bad arguments, a missing or unreadable store or baseline, a busy or
+unwritable output folder, a store of another profile, a case too large for the machine, or an
+empty run; 3 the output could not be written (disk full, quota or I/O error: finished items are
+kept, nothing is half-written); 130 interrupted. Expected failures print one clear message on
+stderr, never a traceback.
 
 Building the parser imports nothing heavy (no JAX), so ``--help`` answers at once; JAX is
 imported by the subcommands that compute.
@@ -15,11 +17,23 @@ import argparse
 import datetime as _dt
 import os
 import sys
+import textwrap
 import time
 from pathlib import Path
 
 USAGE_ERROR = 2
+WRITE_FAILED = 3
 INTERRUPTED = 130
+
+EXIT_CODES = f"""exit codes:
+  0    success
+  1    a claim was violated (run, case) or a claim regressed (compare)
+  2    bad arguments or input: a missing or unreadable store, baseline or case file, a busy or
+       unwritable --out, a store of another profile, a case too large for the machine
+  {WRITE_FAILED}    the output could not be written (disk full, quota, I/O error): the message names the
+       folder and the space needed; finished items are kept whole, nothing is half-written;
+       free space and rerun the same command to resume
+  {INTERRUPTED}  interrupted (Ctrl-C): rerun the same command to resume"""
 
 #: Set by the SIGINT handler ``entry`` installs. Python runs signal handlers between bytecodes,
 #: and one that lands inside a garbage-collector callback (JAX registers one) has its
@@ -71,9 +85,13 @@ def _read_store(path: str):
     if contents.corrupt:
         lines = ", ".join(str(ln) for ln, _ in contents.corrupt[:20])
         more = "" if len(contents.corrupt) <= 20 else f" and {len(contents.corrupt) - 20} more"
-        print(f"warning: {len(contents.corrupt)} corrupt line(s) in {path} skipped (line {lines}{more}); "
-              "resuming the run that wrote it rewrites the store without them",
-              file=sys.stderr)
+        reasons = "; ".join(sorted({why for _, why in contents.corrupt}))
+        if not contents.records:
+            raise CLIError(f"results store {path!r} holds no valid records: its {len(contents.corrupt)} "
+                           f"line(s) are not records of this suite ({reasons}); is it a results store?")
+        print(f"warning: {len(contents.corrupt)} line(s) of {path} that are not records skipped "
+              f"(line {lines}{more}: {reasons}); resuming the run that wrote it deletes only a torn "
+              f"last line and moves the others to {path}.set-aside", file=sys.stderr)
     if not contents.records:
         raise CLIError(f"results store {path!r} holds no valid records")
     for r in contents.records:  # optional parts of a record (schema 1) default to empty
@@ -109,11 +127,14 @@ def _summary_table(rep: dict) -> str:
 
 def _do_render(store: str, out: str | None, *, plots: bool = True) -> dict:
     from ._render import render
+    from ._store import StoreWriteError
 
     contents = _read_store(store)
     out_dir = Path(out) if out else Path(store).resolve().parent / "report"
     try:
         rep = _interpret(store, render, contents, out_dir, store_path=store, plots=plots)
+    except StoreWriteError:
+        raise
     except OSError as e:
         raise CLIError(f"cannot write the report into {str(out_dir)!r}: {e.strerror or e}") from None
     print(_summary_table(rep))
@@ -232,10 +253,16 @@ def _run_locked(a, out: Path) -> int:
                 f"{str(store_path)!r} holds records of profile {', '.join(sorted(other))}, this run is "
                 f"{profile}: refusing to mix profiles in one store; use another --out (e.g. "
                 f"{str(out)}-{a.profile}) or --no-resume to move the old store aside")
-        if old.corrupt:  # a run cut short mid-write: rewrite the store without its torn line(s)
-            dropped = store.rewrite_clean()
-            print(f"resume: removed {len(dropped)} corrupt line(s) (line {', '.join(map(str, dropped))}: "
-                  f"a write cut short) from {store_path}, rewritten atomically", file=sys.stderr)
+        if old.corrupt and not old.records:
+            raise CLIError(
+                f"{str(store_path)!r} holds no record of this suite (its {len(old.corrupt)} line(s) are "
+                f"not records: {'; '.join(sorted({w for _, w in old.corrupt}))}): not resuming into it; "
+                "use another --out, or --no-resume to move it aside")
+        # a torn last line is deleted; anything else unreadable, and the records of an item
+        # written in part, go to a sidecar (nothing that parses is deleted)
+        note = store.repair().text(store_path)
+        if note:
+            print(note, file=sys.stderr)
     bound_cases = [it.spec for it in items if it.kind == "bound"]
     try:
         est = (check_resources(bound_cases, force=a.force, what=f"profile {a.profile!r}'s largest case")
@@ -395,7 +422,33 @@ def cmd_baseline(a) -> int:
     return 0
 
 
+def _case_text(arg: str) -> str:
+    """``--json``'s text: the JSON itself, ``@FILE`` (a file holding it) or ``-`` (stdin)."""
+    if arg == "-":
+        return sys.stdin.read()
+    if not arg.startswith("@"):
+        return arg
+    path = Path(arg[1:])
+    try:
+        return path.read_text(encoding="utf-8")
+    except IsADirectoryError:
+        raise CLIError(f"--json {arg[:80]!r}: {str(path)[:80]!r} is a folder, not a JSON file") from None
+    except UnicodeDecodeError as e:
+        raise CLIError(f"--json {arg[:80]!r}: {str(path)[:80]!r} is not a text file (byte "
+                       f"0x{e.object[e.start]:02x} at offset {e.start} is not UTF-8)") from None
+    except OSError as e:
+        raise CLIError(f"--json {arg[:80]!r}: cannot read {str(path)[:80]!r} ({e.strerror or e})") from None
+
+
 def cmd_case(a) -> int:
+    from ._case_validation import precheck_case_json
+
+    text = _case_text(a.json)
+    try:  # before JAX is imported: a typo is reported at once
+        precheck_case_json(text)
+    except ValueError as e:
+        raise CLIError(f"bad --json case: {e}") from None
+
     from tabulate import tabulate
 
     from ._case_validation import ResourceError, check_resources
@@ -403,9 +456,9 @@ def cmd_case(a) -> int:
     from ._render import fmt
 
     try:
-        case = BoundCase.from_json(a.json)
+        case = BoundCase.from_json(text)
     except (ValueError, TypeError) as e:
-        raise CLIError(f"bad --json case: {e}") from None
+        raise CLIError(f"bad --json case: {str(e)[:300]}") from None
     try:
         est = check_resources([case], force=a.force)
     except ResourceError as e:
@@ -506,19 +559,27 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._case_validation import case_fields_help
+
     p = _Parser(prog="rnn-gen-checks", description=(
         "Theorem checks for the learning theory of RNNs (Wang et al. 2021): run the default sweep, "
-        "render a results store, compare it with the committed baseline."))
+        "render a results store, compare it with the committed baseline."), epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    r = sub.add_parser("run", help="evaluate the embedded grid, then render the report")
+    r = sub.add_parser("run", help="evaluate the embedded grid, then render the report",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--profile", choices=RUN_PROFILES, default="default",
-                   help="grid size: tiny (about a minute), default (~15-20 min on 2 CPU cores), "
-                        "thorough; quality: default plus n and m sweeps; large: G1 for n up to "
-                        "20,000 at L = 16 (tens of minutes, ~4 GiB); real: UCR/UEA datasets "
-                        "(needs the 'data' extra); gpu: sized for one H100-class GPU (16 seeds "
-                        "per program, widths to 16,384, G1 to n = 100,000: ~80 GB host memory)")
+                   help=("grid size: tiny (11 items; sweep measured at 24 s at load 1-2 and "
+                         "56 s at load 12, plus JAX start-up and the report); default (measured "
+                         "on 2 CPU cores: 13 min 33 s with the install at load 3-4, 52 min at "
+                         "load 4-8, 65 min at load 12-17; the time scales with the load, and so "
+                         "does the progress bar's ETA); thorough; quality: default plus n and m "
+                         "sweeps; large: G1 for n up to 20,000 at L = 16 (tens of minutes, "
+                         "~4 GiB); real: UCR/UEA datasets (needs the 'data' extra); gpu: sized "
+                         "for one H100-class GPU (16 seeds per program, widths to 16,384, G1 to "
+                         "n = 100,000: ~80 GB host memory)"))
     r.add_argument("--out", default="out/run", help="output folder: DIR/results.jsonl and DIR/report/")
     r.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
                    help="skip items already in the store (default); --no-resume moves the old store "
@@ -550,13 +611,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="label permutations of the permutation test (>= 100; default 199)")
     r.set_defaults(fn=cmd_run)
 
-    s = sub.add_parser("render", help="write report.md, report.json and plots from a results store")
+    s = sub.add_parser("render", help="write report.md, report.json and plots from a results store",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("store", help="results store (JSONL)")
     s.add_argument("--out", default=None, help="output folder (default: report/ next to the store)")
     s.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     s.set_defaults(fn=cmd_render)
 
-    c = sub.add_parser("compare", help="compare a results store with the baseline; exit 1 on regression")
+    c = sub.add_parser("compare", help="compare a results store with the baseline; exit 1 on regression",
+                       epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("store", help="results store (JSONL)")
     c.add_argument("--baseline", default=None, help="baseline JSON (default: reports/baseline.json)")
     c.add_argument("--tolerance", type=_fraction, default=None,
@@ -575,8 +638,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "else 'ci')")
     b.set_defaults(fn=cmd_baseline)
 
-    k = sub.add_parser("case", help="evaluate one bound case (the reproduction command of a violation)")
-    k.add_argument("--json", required=True, help="BoundCase fields as a JSON object")
+    k = sub.add_parser(
+        "case", help="evaluate one bound case (the reproduction command of a violation)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(textwrap.fill(
+            "Evaluate one bound case (G1, G2, G1-net, G2-net) and print its bounds. The case is a "
+            "JSON object of the fields below; every field is optional (a missing one takes its "
+            "default), e.g. --json '{\"L\": 8, \"scale\": 3.0}'. The JSON is checked before JAX "
+            "is imported.", 96) + "\n\nfields:\n" + case_fields_help()),
+        epilog=EXIT_CODES)
+    k.add_argument("--json", required=True, metavar="JSON|@FILE|-",
+                   help="the case: a JSON object, @FILE (a file holding it) or - (read from stdin)")
     k.add_argument("--force", action="store_true",
                    help="run even when the memory estimate exceeds the machine's (also RNN_CHECKS_FORCE=1)")
     k.set_defaults(fn=cmd_case)
@@ -606,6 +678,8 @@ def cmd_calibrate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ._store import StoreWriteError
+
     args = build_parser().parse_args(argv)
     try:
         rc = args.fn(args)
@@ -615,6 +689,9 @@ def main(argv: list[str] | None = None) -> int:
     except CLIError as e:
         _err(str(e))
         return USAGE_ERROR
+    except StoreWriteError as e:  # disk full / I/O error: its own exit code, not "violated"
+        _err(str(e))
+        return WRITE_FAILED
     except KeyboardInterrupt:
         _err("interrupted")
         return INTERRUPTED

@@ -94,16 +94,23 @@ def make_baseline(records: list[dict], *, profile: str = "ci", source: str = "")
 def load_baseline(path: str | Path) -> dict:
     """The baseline JSON, validated; ValueError with a readable message when it is malformed."""
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"baseline {str(path)!r} is a folder, not a baseline JSON file")
     if not path.is_file():
         raise FileNotFoundError(f"baseline {str(path)!r} does not exist")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"baseline {str(path)!r} is not a text JSON file (byte 0x{e.object[e.start]:02x} "
+                         f"at offset {e.start} is not UTF-8)") from None
+    except OSError as e:
+        raise ValueError(f"cannot read the baseline {str(path)!r}: {e.strerror or e}") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"baseline {str(path)!r} is not valid JSON: {e.msg} (line {e.lineno})") from None
     if not isinstance(data, dict) or not isinstance(data.get("claims"), dict):
         raise ValueError(f"baseline {str(path)!r} lacks a 'claims' object")
     if data.get("schema") != BASELINE_SCHEMA:
-        raise ValueError(f"baseline {str(path)!r} has schema {data.get('schema')!r}, "
+        raise ValueError(f"baseline {str(path)!r} has schema {str(data.get('schema'))[:40]!r}, "
                          f"expected {BASELINE_SCHEMA}")
     return data
 

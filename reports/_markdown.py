@@ -22,34 +22,67 @@ def _table(rows, headers) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+def _distinguish(rows: list[list[str]], headers: list[str], configs: list[dict], nkey: int):
+    """Add as columns the configuration fields that tell apart rows whose key cells (the first
+    ``nkey``) are identical (a parametrization, a target seed): without them two rows of a table
+    look like one configuration twice. Returns (rows, headers)."""
+    from collections import defaultdict
+
+    same: dict[tuple, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        same[tuple(row[:nkey])].append(i)
+    extra: list[str] = []
+    for idx in same.values():
+        for k in sorted({k for i in idx for k in configs[i]}):
+            if k not in extra and len({json.dumps(configs[i].get(k), sort_keys=True) for i in idx}) > 1:
+                extra.append(k)
+    if not extra:
+        return rows, headers
+
+    def cell(v):
+        return "-" if v is None else fmt(v) if isinstance(v, (int, float)) else str(v)
+
+    return ([row[:nkey] + [cell(configs[i].get(k)) for k in extra] + row[nkey:]
+             for i, row in enumerate(rows)], headers[:nkey] + extra + headers[nkey:])
+
+
 def _yn(ok: bool) -> str:
     return "yes" if ok else "no"
 
 
 def _answer(rep) -> list[str]:
+    """The first screen: the answer (bounds under test first, controls said to be controls), the
+    paper's claims one line each, a glossary before the first table, a compact table with each
+    row's role, then the detail (where vacuous, the network beside the bound) and why the counts
+    of other sections differ."""
+    from ._answer import GLOSSARY
+
     a = rep.get("answer") or {"rows": [], "answer": ""}
     out = ["## Answer first: do the bounds hold?", "", f"**{a['answer']}**", ""]
+    if a.get("paper_claims"):
+        out += ["The paper's claims (evidence: the Claims and Scaling fits sections):", "",
+                *[f"- {line}" for line in a["paper_claims"]], ""]
     if not a["rows"]:
         return out
-    rows = []
+    out += ["Terms used below:", "", *[f"- **{t}**: {d}" for t, d in GLOSSARY], ""]
+    rows, detail = [], []
     for r in a["rows"]:
-        claim = r["claim"] + (f" [{r['parametrization']}]" if r["parametrization"] not in (None, "lazy")
-                              else "")
+        claim = _answer_claim(r)
+        rows.append([r.get("role", ""), claim, r["predictor"], f"{r['held']}/{r['cases']}",
+                     f"{r['non_vacuous']}/{r['cases']}", fmt(r["bound_median"]),
+                     fmt(r["predictor_risk_median"]), fmt(r.get("slack_median"))])
         gap = fmt(r["gap_median"])
         if r.get("gap_ucb_median") is not None:
             gap += f" (UCB {fmt(r['gap_ucb_median'])})"
-        rows.append([claim, r["predictor"], fmt(r["cases"]), f"{r['held']}/{r['cases']}",
-                     fmt(r["violations"]), f"{r['non_vacuous']}/{r['cases']}", fmt(r["bound_median"]),
-                     fmt(r["predictor_risk_median"]), fmt(r["network_risk_median"]), gap,
-                     r["where_vacuous"]])
-    out.append(_table(rows, ["claim", "bound for", "cases", "held", "violations", "non-vacuous",
-                             "bound (median)", "its risk (median)", "network risk (median)",
-                             "gap network vs reference (median)", "vacuous where (vacuous/cases)"]))
-    out += ["", "Held: no violation (the Hoeffding lower confidence bound of the test risk never exceeded "
-            "the bound). Non-vacuous: bound < 1. 'Its risk' is the test risk of the predictor the bound "
-            "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
-            "for G2, the kernel predictor for G1-net) are shown beside it. Diverged runs have no bound "
-            "and are listed under Divergences."]
+        detail.append([claim, fmt(r["network_risk_median"]), gap, r["where_vacuous"]])
+    out.append(_table(rows, ["role", "claim", "bound for", "held", "non-vacuous", "bound (median)",
+                             "its risk (median)", "slack (median)"]))
+    out += ["", "'Its risk' is the test risk of the predictor the bound is for. Diverged runs have no "
+            "bound and are listed under Divergences. Below: where the vacuous cases are, and the "
+            "trained network's own risk and its mean clipped gap to the reference predictor (f_lin "
+            "for G2, f_ker for G1-net) beside each bound.", "",
+            _table(detail, ["claim", "network risk (median)", "gap network vs reference (median)",
+                            "vacuous where (vacuous/cases)"])]
     pre = a.get("p_preregistration")
     if pre:
         out += ["", f"P's held-out design is pre-registered in `{pre['file']}` (sha256 "
@@ -57,7 +90,30 @@ def _answer(rep) -> list[str]:
                 + (f"`{pre['calibration_recorded'][:16]}...`: " if pre["calibration_recorded"] else "none: ")
                 + ("the same file." if pre["match"] else "**a different file: P's held-out rows are not "
                    "a pre-registered test.**")]
-    return out + _power_line(rep)
+    return out + _counts_note(rep) + _power_line(rep)
+
+
+def _answer_claim(r: dict) -> str:
+    return r["claim"] + (f" [{r['parametrization']}]" if r["parametrization"] not in (None, "lazy") else "")
+
+
+def _counts_note(rep) -> list[str]:
+    """Why a claim's case count differs between sections. The answer's rows and the Claims
+    table's count the same records (one per trained network and case; the contrast
+    parametrization and P's two parts apart in both): checked here, and a mismatch is said.
+    The Bound quality section counts configurations (seeds averaged, parametrizations pooled)."""
+    table = {c.get("key", c["claim"]): c["cases"] for c in rep["claims"]}
+    off = [f"{_answer_claim(r)}: {r['cases']} here, {table[_answer_claim(r)]} there"
+           for r in rep["answer"]["rows"] if table.get(_answer_claim(r), r["cases"]) != r["cases"]]
+    out = ["Counts: this table and the Claims table count records (one per trained network and case), "
+           + ("with the same counts per row." if not off else
+              "but their counts differ (" + "; ".join(off) + "): a mismatch, please report it.")]
+    q = rep.get("quality") or {}
+    if q.get("rows"):
+        out.append(f"The Bound quality section counts configurations instead: {q['configs']} from "
+                   f"{q['records']} G2-net records (seeds averaged, both parametrizations pooled), "
+                   "so its case counts and tightness for G1-net and G2-net differ from these.")
+    return ["", " ".join(out)]
 
 
 def _power_line(rep) -> list[str]:
@@ -81,6 +137,10 @@ def _power_line(rep) -> list[str]:
 
 def _claims(rep) -> list[str]:
     out = ["## Claims", "",
+           "Provenance tags (docs/theory.md section 0): exact = identity; rigorous = inequality holding "
+           "with probability >= 1 - delta; paper-claim = the paper's abstract encoded as a declared "
+           "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
+           "",
            "Bound claims: a violation is declared only when the Hoeffding lower confidence bound of "
            "the test risk exceeds the bound; the observed violation rate is compared with the "
            "allowed delta + delta_test (binomial p-value). A bound >= 1 is vacuous for a [0, 1] "
@@ -155,7 +215,7 @@ def _failures(rep) -> list[str]:
         out += ["", f"- error in a `{e['item']}` item: {e['error']}",
                 f"  configuration: `{json.dumps(e['config'], sort_keys=True)}`"]
     if rep["corrupt"]:
-        out += ["", f"{len(rep['corrupt'])} corrupt line(s) in the store were skipped: "
+        out += ["", f"{len(rep['corrupt'])} line(s) of the store that are not records were skipped: "
                 + ", ".join(f"line {c['line']} ({c['reason']})" for c in rep["corrupt"]) + "."]
     return out
 
@@ -264,8 +324,10 @@ def _scale(rep) -> list[str]:
                      ", ".join(fmt(x) for x in s["complexity"]), fmt(s["g1_spread"]),
                      fmt(s["prior_spread"]), ", ".join(fmt(x) for x in s["grid_floor_scales"]) or "-",
                      _yn(s["c1_applies"]), _yn(s["consistent_with_c1"])])
-    out.append(_table(rows, ["family", "L", "data seed", "r", "G1", "prior sqrt(2B^2/n)", "C_n",
-                             "G1 spread", "prior spread", "B < 1 at r", "C1 applies", "consistent"]))
+    out.append(_table(*_distinguish(
+        rows, ["family", "L", "data seed", "r", "G1", "prior sqrt(2B^2/n)", "C_n", "G1 spread",
+               "prior spread", "B < 1 at r", "C1 applies", "consistent"],
+        [s.get("config") or {} for s in rep["scale_effect"]], nkey=3)))
     if any(s["grid_floor_scales"] for s in rep["scale_effect"]):
         out += ["", "Where B < 1 (large r: B^2 = y^T H^{-1} y scales as 1/r^2) G1's union-bound grid "
                 "B_j = gamma^j, j >= 0, rounds B up to Bbar = 1, so its main term 2 Bbar sqrt(tr H)/n "
@@ -289,8 +351,10 @@ def _contrast(rep) -> list[str]:
              fmt(c["scale"]), fmt(c["N"]), fmt(c["l0"]), fmt(c["n"]),
              c["method"], fmt(c["cases"]), *[_yn(c["applies"][k]) for k in claims], fmt(c["g1"]),
              fmt(c["prior_two_layer"]), fmt(c["g2"]), fmt(c["test_risk"])] for c in rep["contrast"]]
-    out.append(_table(rows, ["family", "f", "L", "positions", "r", "N", "l0", "n", "method", "cases", *claims,
-                             "G1", "prior form", "G2 (mean)", "test risk"]))
+    out.append(_table(*_distinguish(
+        rows, ["family", "f", "L", "positions", "r", "N", "l0", "n", "method", "cases", *claims,
+               "G1", "prior form", "G2 (mean)", "test risk"],
+        [c.get("config") or {} for c in rep["contrast"]], nkey=9)))
     reasons = sorted({m for c in rep["contrast"] for msgs in c["hypotheses"].values() for m in msgs})
     if reasons:
         out += ["", "Unmet hypotheses in this table:", "", *[f"- {m}" for m in reasons]]
@@ -325,11 +389,7 @@ def _plots(rep) -> list[str]:
 def to_markdown(rep: dict) -> str:
     head = ["# RNN generalization theory: results report", "",
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
-            f"{len(rep['corrupt'])} corrupt line(s) skipped), generated {rep['generated']}.", "",
-            "Provenance tags (docs/theory.md section 0): exact = identity; rigorous = inequality holding "
-            "with probability >= 1 - delta; paper-claim = the paper's abstract encoded as a declared "
-            "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
-            ""]
+            f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}."]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
              _violations(rep), _failures(rep), _scaling(rep), _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),

@@ -1,6 +1,8 @@
 """PNG plots of a results store (matplotlib, the optional extra 'plots'; Agg backend).
 
-- bound_vs_L.png: G1 and G2 against the test risk across L, vacuous line at 1 (section 4);
+- bound_vs_L.png: G1, G2, G1-net and G2-net (the bounds the answer is about) against the test
+  risk across L, lazy parametrization filled and contrast (the negative control) hollow, vacuous
+  line at 1 (section 4);
 - complexity_vs_L.png: C(L) of the class and the negative control on log-log axes, each with
   its polynomial and exponential fit, and the declared law as an upper envelope, one panel per
   scaling design (section 5);
@@ -43,15 +45,14 @@ def make_plots(records: list[dict], rep: dict, out: Path) -> tuple[list[Path], s
         return [], ("matplotlib is not installed: plots skipped "
                     "(install the extra: pip install 'rnn-gen-checks[plots]').")
     made, skipped = [], []
-    for name, fn in (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling),
-                     ("complexity_heatmap", _heatmap), ("position_effect", _position),
-                     ("kernel_convergence", _kernel), ("quality_scatter", _quality),
-                     ("g1_large_n", _large_n)):
+    for name, fn in _PLOTS:
         path = out / f"{name}.png"
         fig = fn(plt, records, rep)
         if fig is None:
             skipped.append(name)
             continue
+        for ax in fig.axes:
+            _readable_log_ticks(ax)
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         made.append(path)
@@ -68,12 +69,38 @@ def _ticks(ax, xs) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def _readable_log_ticks(ax) -> None:
+    """A log y-axis spanning less than two decades gets one labelled major tick or none (the P
+    panel of quality_scatter showed none above 1): label 1-2-5 ticks (under a decade: evenly
+    stepped values) with their plain values."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    if ax.get_yscale() != "log" or not ax.axison:
+        return
+    lo, hi = ax.get_ylim()
+    if not (0 < lo < hi) or math.log10(hi / lo) >= 2:  # two decades or more: the default labels do
+        return
+    if math.log10(hi / lo) < 1:  # under a decade: evenly stepped values (0.9, 1, 1.1, ...) label it
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
+    else:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def _real(r):
     return not r.get("metrics", {}).get("mutant")
 
 
+_BOUND_PANELS = ("G1", "G2", "G1-net", "G2-net")
+
+
 def _bounds(plt, records, rep):
-    pts = {"G1": defaultdict(list), "G2": defaultdict(list)}
+    """One panel per bound: bound (o) and test risk (x) of each case against L, a colour per
+    family; lazy-parametrization cases filled, contrast ones (the negative control) hollow."""
+    from ._summary import parametrization
+
+    pts = {c: defaultdict(list) for c in _BOUND_PANELS}
     for r in records:
         if r["kind"] != "bound" or r["claim"] not in pts or not _real(r):
             continue
@@ -81,25 +108,40 @@ def _bounds(plt, records, rep):
             continue
         b, risk = num(r["bound"].get("value")), num(r["metrics"].get("test_risk"))
         if math.isfinite(b) and math.isfinite(risk):
-            pts[r["claim"]][r["config"].get("family", "?")].append((r["config"]["L"], b, risk))
-    if not any(pts.values()):
+            key = (r["config"].get("family", "?"), parametrization(r))
+            pts[r["claim"]][key].append((r["config"]["L"], b, risk))
+    panels = [c for c in _BOUND_PANELS if pts[c]]
+    if not panels:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    for ax, claim in zip(axes, ("G1", "G2")):
-        for i, (fam, rows) in enumerate(sorted(pts[claim].items())):
-            L, b, risk = (np.array(x, float) for x in zip(*rows))
-            jitter = L * (1 + 0.04 * (i - 1))  # families side by side at each L
-            ax.scatter(jitter, b, marker="o", color=f"C{i}", label=f"{fam}: bound", alpha=0.7)
-            ax.scatter(jitter, risk, marker="x", color=f"C{i}", label=f"{fam}: test risk", alpha=0.7)
+    cols = min(len(panels), 2)
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.2 * rows), squeeze=False)
+    fams = sorted({fam for c in panels for fam, _ in pts[c]})
+    for ax, claim in zip(axes.flat, panels):
+        for (fam, param), got in sorted(pts[claim].items()):
+            i = fams.index(fam)
+            L, b, risk = (np.array(x, float) for x in zip(*got))
+            jitter = L * (1 + 0.04 * (i - 1)) * (1.02 if param == "contrast" else 1.0)
+            face = "none" if param == "contrast" else f"C{i}"
+            tag = f"{fam} [{param}]" if param == "contrast" else fam
+            ax.scatter(jitter, b, marker="o", facecolors=face, edgecolors=f"C{i}", alpha=0.8,
+                       label=f"{tag}: bound")
+            ax.scatter(jitter, risk, marker="x" if param != "contrast" else "+", color=f"C{i}",
+                       alpha=0.8, label=f"{tag}: test risk")
         ax.axhline(1.0, color="k", ls="--", lw=1, label="vacuous (bound >= 1)")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
-        _ticks(ax, [p[0] for rows in pts[claim].values() for p in rows] or [1])
+        _ticks(ax, [p[0] for got in pts[claim].values() for p in got] or [1])
         ax.set_xlabel("sequence length L")
-        ax.set_title(f"{claim}: bound vs test risk")
+        ax.set_ylabel("bound or test risk (clipped absolute loss)")
+        hollow = any(param == "contrast" for _, param in pts[claim])
+        ax.set_title(f"{claim}: bound vs test risk"
+                     + (" (hollow: contrast, the negative control)" if hollow else ""), fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("risk (clipped absolute loss)")
-    axes[1].legend(fontsize=7, loc="best")
+        ax.legend(fontsize=6, loc="best")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    fig.tight_layout()
     return fig
 
 
@@ -222,6 +264,7 @@ def _position(plt, records, rep):
         ax.bar(x - 0.2, [num(p[a]) for p in pe], 0.4, label="target of X_1 only")
         ax.bar(x + 0.2, [num(p[b]) for p in pe], 0.4, label="target of X_L only")
         ax.set_xticks(x, [f"L={v}" for v in L])
+        ax.set_xlabel("sequence length L")
         ax.set_ylabel(lab)
         ax.grid(alpha=0.3, axis="y")
     axes[1].axhline(1.0, color="k", ls="--", lw=1, label="vacuous")
@@ -279,6 +322,7 @@ def _quality(plt, records, rep):
             ax.axhline(1.0, color="k", ls="--", lw=0.8)
         ax.set_title(f"{name}: tau {num(row['tau']):.2f} ({row['configs']} configs)", fontsize=8)
         ax.set_xlabel("gap = test risk - train risk", fontsize=8)
+        ax.set_ylabel(f"{name} ({'bound' if row['kind'] != 'measure' else 'measure'} value)", fontsize=8)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(rows):]:
         ax.axis("off")
@@ -317,3 +361,11 @@ def _large_n(plt, records, rep):
     fig.suptitle(f"G1 at large n (L = {', '.join(map(str, sorted(L))) or '?'}): non-vacuous "
                  "fraction per concept class")
     return fig
+
+
+_PLOTS = (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling), ("complexity_heatmap", _heatmap),
+          ("position_effect", _position), ("kernel_convergence", _kernel),
+          ("quality_scatter", _quality), ("g1_large_n", _large_n))
+#: Every plot ``make_plots`` can write (``<name>.png``); the report writer removes an older
+#: report's plot that a new report skips.
+PLOT_NAMES = tuple(name for name, _ in _PLOTS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import numpy as np
 
 import theory as T
 
-from ._answer import answer_first
+from ._answer import answer_first, paper_claim_lines
 from ._audit import audit_records
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
@@ -292,6 +293,7 @@ def _contrast(records: list[dict]) -> list[dict]:
             "L": cfg.get("L"), "family": cfg.get("family"), "f": cfg.get("f"),
             "scale": cfg.get("scale"), "N": cfg.get("N"), "l0": cfg.get("l0"), "n": cfg.get("n"),
             "method": cfg.get("method"), "positions": cfg.get("positions"),
+            "config": json.loads(key),  # the fields that tell two rows apart (report.md shows them)
             "hypotheses": {c: T.get_claim(c).unmet(hc) for c in _CONTRAST_CLAIMS},
             "g1": [], "prior": [], "g2": [], "test_risk": [], "complexity": []})
         b = r["bound"]
@@ -352,6 +354,7 @@ def _scale_effect(records: list[dict]) -> list[dict]:
         out.append({
             "L": any_r.get("L"), "family": any_r.get("family"), "f": any_r.get("f"),
             "data_seed": any_r.get("data_seed"), "positions": any_r.get("positions"),
+            "config": {k: v for k, v in any_r.items() if k not in ("seed_index", "scale", "input_scale")},
             "c1_applies": T.get_claim("C1").applies(hypothesis_config(any_r)),
             "scales": scales, "g1": [g1v[s] for s in scales], "prior_two_layer": [prior[s] for s in scales],
             "complexity": [cn[s] for s in scales], "g1_spread": spread, "grid_floor_scales": floor,
@@ -453,8 +456,10 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         kinds[r["kind"]][r["verdict"]] += 1
     claims = _claim_rows(records)
     seen = {r["claim"].split("-")[0] if r["claim"].startswith("C4") else r["claim"] for r in claims}
+    answer = answer_first(records)
+    answer["paper_claims"] = paper_claim_lines(claims)  # the hook for C1-C4's verdicts
     return {
-        "schema": 1, "store": str(store_path), "answer": answer_first(records),
+        "schema": 1, "store": str(store_path), "answer": answer,
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "records": len(records), "raw_records": len(contents.records),
         "corrupt": [{"line": ln, "reason": why} for ln, why in contents.corrupt],
@@ -479,20 +484,57 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
 
 def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Path = "",
            plots: bool = True) -> dict:
-    """Write report.json, report.md and the plots into ``out_dir``; return the report dict."""
+    """Write report.json, report.md and the plots into ``out_dir``; return the report dict.
+
+    Everything is written into a temporary folder beside ``out_dir`` first and moved into place
+    only once complete (renames on one filesystem need no space), report.md last; the files of
+    an older report that this one does not have (a plot now skipped) are removed. A disk that
+    fills up mid-report therefore leaves the older report as it was, never a mix of the two,
+    and raises ``StoreWriteError`` naming the folder and the bytes needed.
+    """
+    import shutil
+    import tempfile
+
     from ._markdown import to_markdown
-    from ._plots import make_plots
+    from ._plots import PLOT_NAMES, make_plots
+    from ._store import WRITE_ERRNOS, StoreWriteError
 
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     rep = build_report(contents, store_path)
-    if plots:
-        paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, out)
-        rep["plots"] = [p.name for p in paths]
-        rep["plots_note"] = note
-    else:
-        rep["plots_note"] = "plots not requested (--no-plots)"
-    # inf/nan become strings: report.json stays strict JSON (as in the store)
-    (out / "report.json").write_text(json.dumps(_jsonable(rep), indent=1, sort_keys=True) + "\n")
-    (out / "report.md").write_text(to_markdown(rep))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as e:
+        if e.errno in WRITE_ERRNOS:
+            raise StoreWriteError(out, 0, e, what="writing the report", report=True,
+                                  state="nothing was written") from e
+        raise
+    try:
+        if plots:
+            paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, tmp)
+            rep["plots"] = [p.name for p in paths]
+            rep["plots_note"] = note
+        else:
+            rep["plots_note"] = "plots not requested (--no-plots)"
+        # inf/nan become strings: report.json stays strict JSON (as in the store)
+        (tmp / "report.json").write_text(json.dumps(_jsonable(rep), indent=1, sort_keys=True) + "\n")
+        (tmp / "report.md").write_text(to_markdown(rep))
+    except OSError as e:
+        need = sum(f.stat().st_size for f in tmp.iterdir())
+        shutil.rmtree(tmp, ignore_errors=True)
+        if e.errno in WRITE_ERRNOS:
+            raise StoreWriteError(out, need, e, what="writing the report", report=True,
+                                  state="the report was not written; an older one there is "
+                                        "unchanged") from e
+        raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    new = [*rep["plots"], "report.json", "report.md"]
+    for name in [f"{p}.png" for p in PLOT_NAMES] + ["report.md"]:  # the older report's leftovers
+        if name not in new:
+            (out / name).unlink(missing_ok=True)
+    for name in new:
+        os.replace(tmp / name, out / name)
+    shutil.rmtree(tmp, ignore_errors=True)
     return rep
