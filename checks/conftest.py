@@ -18,9 +18,9 @@ import pytest
 from hypothesis import settings
 
 from checks._profiles import active_profile
-from reports._jaxcache import enable_compilation_cache
-from reports._store import ResultsStore
-from reports._summary import claim_summaries, mutant_summaries
+from reports.render._summary import claim_summaries, mutant_summaries
+from reports.runs._jaxcache import enable_compilation_cache
+from reports.runs._store import ResultsStore
 
 settings.load_profile(active_profile())
 

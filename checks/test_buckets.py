@@ -144,8 +144,8 @@ def test_init_cut_from_a_wider_square_is_caught():
 @settings(max_examples=4)
 def test_jitted_key_helpers_are_the_eager_keys(data_seed, init_seed, S):
     """The evaluation's keys come from one compiled program each (models.split_keys,
-    reports._evaluate._case_keys and _key) instead of several eager ops: the same keys."""
-    from reports._evaluate import _case_keys, _key
+    reports.cases._evaluate._case_keys and _key) instead of several eager ops: the same keys."""
+    from reports.cases._evaluate import _case_keys, _key
 
     def same(a, b):
         return np.array_equal(np.asarray(jax.random.key_data(a)), np.asarray(jax.random.key_data(b)))
@@ -242,7 +242,7 @@ def test_zero_hidden_units_change_nothing_and_stay_zero(seed, extra):
 def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
     """evaluate_bound_case runs GD's network programs at models.length_bucket(L); every number it
     records equals the unpadded evaluation's to float tolerance."""
-    from reports._evaluate import BoundCase, evaluate_bound_case
+    from reports.cases._evaluate import BoundCase, evaluate_bound_case
 
     case = BoundCase(L=3, d=D, m=M_W, n=20, n_test=40, steps=5, seeds=1)
     assert M.length_bucket(3) == 4
@@ -287,7 +287,7 @@ def test_live_padding_units_are_caught():
 def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
     """training_facts_runs runs every width of a small design at its largest width (zero hidden
     units); every number equals the runs at each width's own size to float tolerance."""
-    from reports import _evaluate as E
+    from reports.cases import _evaluate as E
 
     design = E.TrainingFactsDesign(widths=(4, 16, 64), seeds=3, n=6, n_test=12, L=3, d=2,
                                    steps=8, parametrization=par)
@@ -307,7 +307,7 @@ def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
 def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
     """kernel_mc_records computes every width's empirical NTK at the largest width (zero hidden
     units): the relative errors equal the per-width ones to float tolerance."""
-    from reports import _evaluate as E
+    from reports.cases import _evaluate as E
 
     design = E.MCDesign(widths=(8, 32), n=3, L=3, seeds=2)
     assert E.kernel_mc_width(design, 8) == 32
@@ -321,7 +321,7 @@ def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
 
 
 def test_shared_widths_keep_large_designs_at_their_own_widths():
-    from reports import _evaluate as E
+    from reports.cases import _evaluate as E
 
     design = E.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
     assert [E.training_facts_width(design, m) for m in design.widths] == list(design.widths)

@@ -31,7 +31,7 @@ from checks._harness import (
     track_tightness,
 )
 from checks.strategies import SIZES, bound_cases, seeds
-from reports._evaluate import (
+from reports.cases._evaluate import (
     BoundCase,
     ScalingDesign,
     complexity_records,

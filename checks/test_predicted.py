@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 import theory as T
 from checks._harness import assert_no_violation, record_power
 from checks._profiles import active_profile
-from reports._calibrate import C_LS, C_NS, GAP_MS, nvar_positions
-from reports._evaluate import BoundCase, evaluate_bound_case, on_calibration_grid
+from reports.cases._calibrate import C_LS, C_NS, GAP_MS, nvar_positions
+from reports.cases._evaluate import BoundCase, evaluate_bound_case, on_calibration_grid
 
 P, RAW = T.load_calibration()
 DOM = RAW["points"]["domain"]

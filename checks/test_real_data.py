@@ -16,7 +16,7 @@ import pytest
 
 import models as M
 import theory as T
-from reports._real import PUBLISHED, RealCase, evaluate_real_case, one_nn_accuracy
+from reports.cases._real import PUBLISHED, RealCase, evaluate_real_case, one_nn_accuracy
 
 _HAVE_DATA, _WHY = M.data_available()
 needs_data = pytest.mark.skipif(not _HAVE_DATA, reason=_WHY)
@@ -227,7 +227,7 @@ def test_separation_rule_rejects_random_labels_posing_as_true(italy_records):
 
 @pytest.mark.selftest
 def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_path, capsys):
-    from reports._cli import main
+    from reports.cli import main
 
     monkeypatch.setitem(sys.modules, "aeon", None)
     assert main(["run", "--profile", "real", "--out", str(tmp_path), "--quiet"]) == 2
@@ -239,9 +239,9 @@ def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_pa
 @needs_data
 @pytest.mark.selftest
 def test_real_section_renders_from_the_records(italy_records):
-    from reports._markdown import to_markdown
-    from reports._render import build_report
-    from reports._store import StoreContents
+    from reports.render._markdown import to_markdown
+    from reports.render._render import build_report
+    from reports.runs._store import StoreContents
 
     rep = build_report(StoreContents(records=italy_records, corrupt=[]))
     (row,) = rep["real"]["comparison"]

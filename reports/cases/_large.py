@@ -33,7 +33,7 @@ import numpy as np
 import models as M
 import theory as T
 
-from ._store import make_record
+from ..runs._store import make_record
 
 LARGE_FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 

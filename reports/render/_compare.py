@@ -46,7 +46,7 @@ def default_baseline_path() -> Path:
             return Path(str(p))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - exotic loaders
         pass
-    return Path(__file__).with_name("baseline.json")
+    return Path(__file__).parent.parent / "baseline.json"
 
 
 def _rank(verdict: str | None) -> int:

@@ -13,8 +13,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._real import NET_TOKENISATION, NOT_FOUND, PUBLISHED, UCR_SUMMARY_SOURCE
-from ._store import dedupe
+from ..cases._real import NET_TOKENISATION, NOT_FOUND, PUBLISHED, UCR_SUMMARY_SOURCE
+from ..runs._store import dedupe
 
 
 def _mean(xs):

@@ -19,12 +19,12 @@ import numpy as np
 
 import theory as T
 
+from ..cases._audit import audit_records
+from ..runs._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._answer import answer_first
-from ._audit import audit_records
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
-from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
 #: C1's observable at fixed target function: by kernel homogeneity (docs/theory.md section 3) the
@@ -437,7 +437,7 @@ def _mutants(records: list[dict]) -> dict:
 def _large_n(records: list[dict]) -> dict:
     """The large-n design (``reports._large``): non-vacuous fraction of G1 per class and n, and
     the cost of the run (its 'large-n' record)."""
-    from ._large import nonvacuous_by_n
+    from ..cases._large import nonvacuous_by_n
 
     runs = [{"config": r["config"], "timings": r.get("timings", {}), "metrics": r["metrics"]}
             for r in records if r["kind"] == "large-n"]

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
-from ._large import LargeNDesign
-from ._power import PowerDesign
+from ..cases._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
+from ..cases._large import LargeNDesign
+from ..cases._power import PowerDesign
 from ._sweep import SweepItem
 
 
@@ -215,7 +215,7 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     Bound cases come first: their compiled shapes are reused by every later case of the same
     length, and a partial run already has the rigorous checks."""
     if profile == "real":  # real sequence data (the optional 'data' extra): reports/_real.py
-        from ._real import real_cases
+        from ..cases._real import real_cases
 
         return [SweepItem("real", c) for c in real_cases()]
     if profile in DESIGN_PROFILES:

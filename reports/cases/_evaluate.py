@@ -22,13 +22,13 @@ import numpy as np
 import models as M
 import theory as T
 
+from ..runs._store import make_record
 from ._case_validation import (
     check_bound_case,
     check_mc_design,
     check_scaling_design,
     check_training_facts_design,
 )
-from ._store import make_record
 
 FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 

@@ -15,7 +15,7 @@ import numpy as np
 
 import theory as T
 
-from ._store import dedupe
+from ..runs._store import dedupe
 
 
 def _num(x):

@@ -16,7 +16,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
-from ._evaluate import (
+from ..cases._evaluate import (
     BoundCase,
     MCDesign,
     ScalingDesign,
@@ -28,10 +28,10 @@ from ._evaluate import (
     scaling_record,
     training_facts_records,
 )
+from ..cases._large import LargeNDesign, large_n_records
+from ..cases._power import PowerDesign, power_records
+from ..cases._real import RealCase, evaluate_real_case
 from ._executors import LocalExecutor
-from ._large import LargeNDesign, large_n_records
-from ._power import PowerDesign, power_records
-from ._real import RealCase, evaluate_real_case
 from ._store import ResultsStore, make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,

@@ -28,7 +28,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._store import dedupe
+from ..runs._store import dedupe
 
 PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
               "G1-net": "trained network", "G2-net": "trained network",

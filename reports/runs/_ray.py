@@ -126,7 +126,7 @@ class RayExecutor:
         self._owns = False
         if not ray.is_initialized():
             runtime_env = {"env_vars": worker_env(cpus_per_task, gpus_per_task, pin_cpus),
-                           "worker_process_setup_hook": "reports._ray._worker_setup"}
+                           "worker_process_setup_hook": "reports.runs._ray._worker_setup"}
             kw: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": log_to_driver,
                                   "configure_logging": False}
             if address is None:
