@@ -26,6 +26,8 @@ import numpy as np
 SCALE_RANGE = (1e-3, 1e3)
 SEED_MAX = 2**32 - 1  # NumPy's and JAX's seed range
 FORCE_ENV = "RNN_CHECKS_FORCE"
+#: The target families a ``BoundCase`` may name (``models`` builds each).
+FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 
 
 def _int(name: str, v, low: int, high: int | None = None) -> int:
@@ -67,8 +69,6 @@ def check_bound_case(case) -> None:
     Normalises ``positions`` (a list from JSON) to a tuple of ints on the frozen instance.
     """
     import models as M
-
-    from ._evaluate import FAMILIES
 
     for name in ("L", "d", "m", "n", "n_test", "seeds"):
         _int(name, getattr(case, name), 1)

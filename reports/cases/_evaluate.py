@@ -23,14 +23,14 @@ import models as M
 import theory as T
 
 from ..runs._store import make_record
+from ._calibration_grid import C_LS, C_NS, GAP_MS
 from ._case_validation import (
+    FAMILIES,
     check_bound_case,
     check_mc_design,
     check_scaling_design,
     check_training_facts_design,
 )
-
-FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 
 
 @dataclass(frozen=True)
@@ -230,10 +230,8 @@ def _predicted_bound():
 
 
 def on_calibration_grid(case: BoundCase) -> bool:
-    """Whether (L, m, n) all lie on the lattice of P's calibration grid (reports/_calibrate.py);
+    """Whether (L, m, n) all lie on the lattice of P's calibration grid (``_calibration_grid``);
     a case with any coordinate off it is out of sample for P."""
-    from ._calibrate import C_LS, C_NS, GAP_MS
-
     return case.L in C_LS and case.m in GAP_MS and case.n in C_NS
 
 
