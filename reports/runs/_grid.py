@@ -29,7 +29,7 @@ import numpy as np
 from ..cases._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
 from ..cases._large import LargeNDesign
 from ..cases._power import PowerDesign
-from ._sweep import SweepItem
+from ._items import SweepItem
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ every item's records to the one append-only store (on the driver) the moment the
   (whose nodes need this package installed, e.g. ``pip install -e '.[ray]'``).
 - Worker failures (a crashed or killed worker process, a lost node) are retried ``max_retries``
   times by Ray. A task that still fails comes back as 'error' records carrying the items' ids
-  (``reports._sweep.failure_result``); ``ResultsStore.done_items`` ignores error-only items, so a
+  (``reports.runs._items.failure_result``); ``ResultsStore.done_items`` ignores error-only items, so a
   resumed sweep retries them. Python exceptions inside an item never reach Ray:
   ``evaluate_item`` records them itself.
 - Threads: every task declares ``cpus_per_task`` CPUs, and each worker process is pinned to that
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._executors import RAY_EXTRA_MESSAGE
+RAY_EXTRA_MESSAGE = "the ray executor needs the [ray] extra: pip install -e '.[ray]'"
 
 _SLOT_FD: int | None = None  # held for the worker's lifetime: its CPU slot's lock
 WORKER_NICENESS_ENV = "RAY_worker_niceness"  # Ray's own variable (ray_constants.RAY_WORKER_NICENESS)
@@ -147,7 +147,8 @@ class RayExecutor:
     def _failure(self, batch, exc: BaseException):
         if self._on_error is not None:
             return self._on_error(batch, exc)
-        from ._sweep import failure_result
+        # imported here: the workers import this module (setup hook) and must pin CPUs before JAX loads
+        from ._items import failure_result
 
         return failure_result(batch, exc)
 
