@@ -15,7 +15,7 @@ import pytest
 from checks.test_reports import _bound, _store, synthetic_records
 from reports.cases._evaluate import BoundCase
 from reports.cli import main
-from reports.render._render import fmt_interval
+from reports.render._format import fmt_interval
 
 pytestmark = pytest.mark.selftest
 

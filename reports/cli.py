@@ -98,7 +98,7 @@ def _interpret(path: str, fn, *args, **kw):
 def _summary_table(rep: dict) -> str:
     from tabulate import tabulate
 
-    from .render._render import fmt
+    from .render._format import fmt
 
     rows = [[c.get("key", c["claim"]), c["provenance"], fmt(c["cases"]), fmt(c.get("violations")),
              fmt(c.get("non_vacuous_fraction"), 2), fmt(c.get("slack_median")), c["verdict"]]
@@ -326,7 +326,7 @@ def cmd_case(a) -> int:
 
     from .cases._case_validation import ResourceError, check_resources
     from .cases._evaluate import BoundCase, evaluate_bound_case
-    from .render._render import fmt
+    from .render._format import fmt
 
     try:
         case = BoundCase.from_json(a.json)
@@ -368,7 +368,7 @@ def _negative(x) -> bool:
 
 def _interval(lcb, ucb) -> str:
     """A Hoeffding interval for display: a risk is >= 0, so a negative lower end shows as 0."""
-    from .render._render import fmt_interval
+    from .render._format import fmt_interval
 
     return fmt_interval(lcb, ucb)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._render import num
+from ._format import num
 
 
 def _mpl():

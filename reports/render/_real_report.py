@@ -15,6 +15,8 @@ import numpy as np
 
 from ..cases._real import NET_TOKENISATION, NOT_FOUND, PUBLISHED, UCR_SUMMARY_SOURCE
 from ..runs._store import dedupe
+from ._format import fmt
+from ._format import table as _table
 
 
 def _mean(xs):
@@ -156,9 +158,6 @@ def _comparison(kernel_rows, net_rows, bound_rows) -> list[dict]:
 # ---- markdown --------------------------------------------------------------------------------------
 
 def real_markdown(rep: dict) -> list[str]:
-    from ._markdown import _table
-    from ._render import fmt
-
     sec = rep.get("real")
     if not sec:
         return []

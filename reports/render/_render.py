@@ -22,6 +22,7 @@ import theory as T
 from ..cases._audit import audit_records
 from ..runs._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._answer import answer_first
+from ._format import fmt, num
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
@@ -34,38 +35,6 @@ from ._summary import claim_summaries, mutant_summaries, parametrization
 C1_SPREAD_TOL = 1.25
 
 _EVALUATED = ("holds", "vacuous", "violation")
-
-
-def num(x) -> float:
-    """A record field as a float ('inf'/'nan' strings included); nan when absent or not a number."""
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def fmt(x, digits: int = 3) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    v = num(x)
-    if math.isnan(v):
-        return "-" if not isinstance(x, str) else x
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return f"{v:.{digits}g}"
-
-
-def fmt_interval(lcb, ucb, digits: int = 4) -> str:
-    """A Hoeffding interval [lcb, ucb] of a risk for display. The stored lcb is mean - margin and
-    can be negative; a risk is >= 0, so the display clips it at 0 (marked with a footnote sign
-    '0*'); the store and every verdict keep the unclipped value."""
-    lo = num(lcb)
-    shown = "0*" if lo < 0 else fmt(lcb, digits)
-    return f"[{shown}, {fmt(ucb, digits)}]"
 
 
 def _is_mutant(r: dict) -> bool:

@@ -16,14 +16,7 @@ import numpy as np
 import theory as T
 
 from ..runs._store import dedupe
-
-
-def _num(x):
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return float("nan")
-    return v
+from ._format import num as _num
 
 
 def _provenance(claim: str) -> str:
