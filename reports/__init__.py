@@ -15,8 +15,8 @@ _EXPORTS = {
     "evaluate_bound_case": ".cases._evaluate", "fit_scaling": ".cases._evaluate",
     "kernel_mc_records": ".cases._evaluate", "scaling_record": ".cases._evaluate",
     "LocalExecutor": ".runs._executors",
-    "ResultsStore": ".runs._store", "case_id": ".runs._store", "dedupe": ".runs._store",
-    "make_record": ".runs._store", "read_records": ".runs._store",
+    "case_id": ".cases._records", "make_record": ".cases._records",
+    "ResultsStore": ".runs._store", "dedupe": ".runs._store", "read_records": ".runs._store",
     "claim_summaries": ".render._summary", "mutant_summaries": ".render._summary",
 }
 

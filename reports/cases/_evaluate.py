@@ -22,7 +22,6 @@ import numpy as np
 import models as M
 import theory as T
 
-from ..runs._store import make_record
 from ._calibration_grid import C_LS, C_NS, GAP_MS
 from ._case_validation import (
     FAMILIES,
@@ -31,6 +30,7 @@ from ._case_validation import (
     check_scaling_design,
     check_training_facts_design,
 )
+from ._records import make_record
 
 
 @dataclass(frozen=True)

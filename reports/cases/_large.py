@@ -33,7 +33,7 @@ import numpy as np
 import models as M
 import theory as T
 
-from ..runs._store import make_record
+from ._records import make_record
 
 LARGE_FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 
 import theory as T
 
-from ..runs._store import make_record
 from ._evaluate import BoundCase, _mutated, _verdict, evaluate_bound_case
+from ._records import make_record
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as np
 import models as M
 import theory as T
 
-from ..runs._store import make_record
+from ._records import make_record
 
 #: Published accuracies on the archive's default split (multi-class, accuracy = 1 - error).
 #: UCR: the 2018 archive's DataSummary.csv (Dau et al. 2019, "The UCR time series archive"),

@@ -20,7 +20,8 @@ import numpy as np
 import theory as T
 
 from ..cases._audit import audit_records
-from ..runs._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
+from ..cases._records import _jsonable
+from ..runs._store import StoreContents, dedupe, drop_superseded_errors
 from ._answer import answer_first
 from ._format import fmt, num
 from ._networks import networks_section, training_facts_section
