@@ -28,8 +28,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..runs._store import dedupe
-
 PREDICTORS = {"G1": "kernel interpolant", "G2": "f_lin (linearized)",
               "G1-net": "trained network", "G2-net": "trained network",
               "P": "trained network (predicted bound)"}
@@ -83,7 +81,7 @@ def _where_vacuous(recs: list[dict]) -> str:
 
 def answer_first(records: list[dict]) -> dict:
     """Rows of the opening section (see the module docstring) and its one-sentence answer."""
-    real = [r for r in dedupe(records) if r.get("kind") == "bound" and r.get("claim") in PREDICTORS
+    real = [r for r in records if r.get("kind") == "bound" and r.get("claim") in PREDICTORS
             and not r.get("metrics", {}).get("mutant")]
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in real:

@@ -14,7 +14,6 @@ from collections import defaultdict
 import numpy as np
 
 from ..cases._real import NET_TOKENISATION, NOT_FOUND, PUBLISHED, UCR_SUMMARY_SOURCE
-from ..runs._store import dedupe
 from ._format import fmt
 from ._format import table as _table
 
@@ -35,7 +34,7 @@ _NET_KEYS = ("net_accuracy", "lin_accuracy", "ker_accuracy", "interp_accuracy", 
 
 
 def real_section(records: list[dict]) -> dict | None:
-    recs = [r for r in dedupe(records) if r["kind"] == "real"]
+    recs = [r for r in records if r["kind"] == "real"]
     if not recs:
         return None
     bounds: dict[tuple, dict] = {}

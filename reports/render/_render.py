@@ -103,7 +103,7 @@ def derived_claim_rows(records: list[dict]) -> list[dict]:
     from ._summary import _bound_summary
 
     rows = []
-    real = [r for r in dedupe(records) if r["kind"] == "bound" and not _is_mutant(r)]
+    real = [r for r in records if r["kind"] == "bound" and not _is_mutant(r)]
     c3 = T.get_claim("C3")
     picked = [r for r in real if r["claim"] in ("G1", "G1-net", "G2-net")
               and parametrization(r) != "contrast" and c3.applies(hypothesis_config(r["config"]))]
@@ -414,10 +414,18 @@ def _large_n(records: list[dict]) -> dict:
     return {"rows": nonvacuous_by_n(records), "runs": runs}
 
 
-def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
-    """Everything the report shows, as plain JSON (report.json); report.md is rendered from it."""
-    # an item that errored and then finished on a resumed run is not an error any more
-    records = dedupe(drop_superseded_errors(contents.records))
+def normalised(records: list[dict]) -> list[dict]:
+    """The store's records as every section reads them, normalised once here and handed down (no
+    section deduplicates again): an item that errored and then finished on a resumed run is not an
+    error any more, and the last record of each case_id is kept."""
+    return dedupe(drop_superseded_errors(records))
+
+
+def build_report(contents: StoreContents, store_path: str | Path = "", *,
+                 records: list[dict] | None = None) -> dict:
+    """Everything the report shows, as plain JSON (report.json); report.md is rendered from it.
+    ``records``: ``normalised(contents.records)``, where the caller has them already."""
+    records = normalised(contents.records) if records is None else records
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in records:
         kinds[r["kind"]][r["verdict"]] += 1
@@ -441,7 +449,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "networks": networks_section(records), "training_facts": training_facts_section(records),
         "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
-        "quality": quality_section(drop_superseded_errors(contents.records)),
+        "quality": quality_section(records),
     }
 
 
@@ -455,9 +463,10 @@ def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Pa
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rep = build_report(contents, store_path)
+    records = normalised(contents.records)
+    rep = build_report(contents, store_path, records=records)
     if plots:
-        paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, out)
+        paths, note = make_plots(records, rep, out)
         rep["plots"] = [p.name for p in paths]
         rep["plots_note"] = note
     else:

@@ -15,7 +15,6 @@ import numpy as np
 
 import theory as T
 
-from ..runs._store import dedupe
 from ._format import num as _num
 
 
@@ -86,8 +85,8 @@ def fit_key(record: dict) -> str:
 
 
 def claim_summaries(records: list[dict]) -> list[dict]:
-    """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries)."""
-    records = dedupe(records)
+    """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries).
+    ``records``: normalised (``_render.normalised``: one per case_id)."""
     real = [r for r in records if not r.get("metrics", {}).get("mutant")]
     rows = []
     by_claim: dict[str, list[dict]] = {}
@@ -144,7 +143,7 @@ def mutant_summaries(records: list[dict]) -> list[dict]:
     """How each deliberately wrong bound or kernel fared: an asserted one must have been rejected;
     one with ``asserted`` False is shown for information (the bound's slack hides it)."""
     rows = []
-    for r in dedupe(records):
+    for r in records:
         if r["kind"] == "power":
             rows.append({"mutant": r["config"].get("mutant"), "claim": r["claim"],
                          "rejected": r["verdict"] == "rejected",
