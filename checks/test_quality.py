@@ -1,4 +1,4 @@
-"""Bound-quality statistics (reports/_quality.py): power of the rank statistics, and the section
+"""Bound-quality statistics (reports/render/_quality.py): power of the rank statistics, and the section
 built from a synthetic store.
 
 Power: on a synthetic grid of configurations with a known gap, a measure equal to the gap plus

@@ -1,5 +1,5 @@
 """Real sequence data (issue 13): the loader, front padding, the label-separation rule, and a
-CI-sized run of the real-data case (``reports/_real.py``).
+CI-sized run of the real-data case (``reports/cases/_real.py``).
 
 Tests that read the archive files skip, with the install command as the reason, when the
 optional 'data' extra (aeon) is not installed; the rest (padding exactness, the rule, the

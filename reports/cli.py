@@ -28,7 +28,7 @@ INTERRUPTED = 130
 _interrupted = False
 
 #: The sweep grids' names (``_grid.PROFILES``, which imports JAX, and 'real', the real-data
-#: sweep of reports/_real.py; a test keeps them equal).
+#: sweep of reports/cases/_real.py; a test keeps them equal).
 RUN_PROFILES = ("default", "large", "quality", "real", "thorough", "tiny")
 
 
@@ -406,7 +406,7 @@ class _elapsed_bar:
 
 
 def _jax_cache() -> None:
-    """The persistent compilation cache (reports._jaxcache): on by default, location printed once."""
+    """The persistent compilation cache (reports.runs._jaxcache): on by default, location printed once."""
     from .runs._jaxcache import enable_compilation_cache
 
     enable_compilation_cache(announce=True)

@@ -1,7 +1,7 @@
 """Evaluation of cases: the harness shared by ``pytest checks/`` and the ``run`` sweep.
 
 Each function evaluates one configuration (trained networks against bounds, or complexity
-against a declared law) and returns plain records for the results store (``_store.py``).
+against a declared law) and returns plain records for the results store (``runs/_store.py``).
 Assertions live in ``checks/``; verdicts here follow docs/theory.md section 4's violation rule and
 section 5's fitting protocol, reading every claim from ``theory.REGISTRY``.
 """

@@ -1,4 +1,4 @@
-"""The report's real-data section (records of kind 'real', ``reports/_real.py``).
+"""The report's real-data section (records of kind 'real', ``reports/cases/_real.py``).
 
 ``real_section`` collects the numbers into report.json's ``real`` entry (None when the store has
 no real-data records); ``real_markdown`` renders it. Every verdict shown (vacuous, violation,

@@ -405,7 +405,7 @@ def _mutants(records: list[dict]) -> dict:
 
 
 def _large_n(records: list[dict]) -> dict:
-    """The large-n design (``reports._large``): non-vacuous fraction of G1 per class and n, and
+    """The large-n design (``reports.cases._large``): non-vacuous fraction of G1 per class and n, and
     the cost of the run (its 'large-n' record)."""
     from ..cases._large import nonvacuous_by_n
 

@@ -147,7 +147,7 @@ def mutant_summaries(records: list[dict]) -> list[dict]:
         if r["kind"] == "power":
             rows.append({"mutant": r["config"].get("mutant"), "claim": r["claim"],
                          "rejected": r["verdict"] == "rejected",
-                         # a mutant recorded for information (reports._power: asserted False)
+                         # a mutant recorded for information (reports.cases._power: asserted False)
                          "asserted": bool(r["config"].get("asserted", True)),
                          "detail": r.get("note", "")})
     return rows

@@ -13,7 +13,7 @@ Each profile is a list of ``SweepItem``s covering every claim the report speaks 
 - the Monte-Carlo convergence of the empirical NTK to H (section 3);
 - the training facts of section 4 (lazy, and the contrast parametrization that must fail them);
 - power checks: deliberately wrong bounds on a random-label case, which the verdict rule must
-  reject (``reports._power``), so the report shows the checks can fail.
+  reject (``reports.cases._power``), so the report shows the checks can fail.
 
 JAX compiles once per array shape, so every profile keeps the set of shapes small: one n, one
 width m and a few lengths L; everything else (scale, family, positions, seeds) is data.
@@ -55,11 +55,11 @@ class GridProfile:
     contrast_Ls: tuple[int, ...] = ()
     heldout: tuple[tuple[int, int, int], ...] = ()  # P's off-grid (L, m, n)
     training_facts: tuple[TrainingFactsDesign, ...] = ()
-    # the main job's power item (reports/_power.py): the BoundCase fields of one random-label
+    # the main job's power item (reports/cases/_power.py): the BoundCase fields of one random-label
     # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
     power: dict | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
-    # axes, reports/_quality.py): at every L, for these families and data seeds
+    # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
     widths: tuple[int, ...] = ()
     sweep_families: tuple[str, ...] = ("additive", "parity")
@@ -201,7 +201,7 @@ def scaling_items(p: GridProfile) -> list[SweepItem]:
 
 
 #: Profiles that are one design rather than a grid: 'large' is G1 and C_n for n up to 20,000 at
-#: L = 16 (``reports._large``; tens of minutes and about 4 GiB on a 2-core CPU).
+#: L = 16 (``reports.cases._large``; tens of minutes and about 4 GiB on a 2-core CPU).
 DESIGN_PROFILES = {"large": LargeNDesign()}
 
 
@@ -214,7 +214,7 @@ def default_items(profile: str = "default") -> list[SweepItem]:
 
     Bound cases come first: their compiled shapes are reused by every later case of the same
     length, and a partial run already has the rigorous checks."""
-    if profile == "real":  # real sequence data (the optional 'data' extra): reports/_real.py
+    if profile == "real":  # real sequence data (the optional 'data' extra): reports/cases/_real.py
         from ..cases._real import real_cases
 
         return [SweepItem("real", c) for c in real_cases()]

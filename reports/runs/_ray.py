@@ -21,7 +21,7 @@ every item's records to the one append-only store (on the driver) the moment the
 - Priority: a local instance runs its workers at nice 0, not Ray's default 15, which starves
   them on a loaded machine (``RAY_worker_niceness``; an explicit setting is respected).
 - Compilation cache: every worker turns on JAX's persistent compilation cache
-  (``reports._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
+  (``reports.runs._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
   set, else in the node's default user cache directory, so workers share compiled programs.
 - GPU: ``gpus_per_task`` (e.g. 1, or 0.5 to share a GPU between two tasks) reserves GPUs per task;
   each worker then preallocates only ``gpus_per_task`` of the XLA memory fraction, so tasks
