@@ -336,7 +336,9 @@ BAD_DESIGN_FIELDS = [
 
 @pytest.mark.parametrize("design, fields, msg", BAD_DESIGN_FIELDS)
 def test_bad_design_field_is_named(design, fields, msg):
-    from reports.cases._evaluate import MCDesign, ScalingDesign, TrainingFactsDesign
+    from reports.cases._kernel_mc import MCDesign
+    from reports.cases._scaling import ScalingDesign
+    from reports.cases._training_facts import TrainingFactsDesign
 
     make = {"scaling": ScalingDesign, "mc": MCDesign, "facts": TrainingFactsDesign}[design]
     with pytest.raises(ValueError, match=msg) as err:
@@ -347,7 +349,8 @@ def test_bad_design_field_is_named(design, fields, msg):
 def test_designs_from_json_lists_are_normalised_to_tuples():
     """A design read back from JSON has lists; its fields become tuples (hashable, and the same
     item id as the design written in Python)."""
-    from reports.cases._evaluate import MCDesign, ScalingDesign
+    from reports.cases._kernel_mc import MCDesign
+    from reports.cases._scaling import ScalingDesign
 
     s = ScalingDesign(Ls=[2, 4, 8], ns=[100, 200], seeds=[0, 1])
     assert (s.Ls, s.ns, s.seeds) == ((2, 4, 8), (100, 200), (0, 1))

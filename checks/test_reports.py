@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from checks._harness import synthetic_complexity_records
-from reports.cases._evaluate import BoundCase, ScalingDesign, fit_scaling, scaling_record
+from reports.cases._evaluate import BoundCase
+from reports.cases._scaling import ScalingDesign, fit_scaling, scaling_record
 from reports.cli import main
 from reports.runs._store import ResultsStore, make_record
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "BoundCase": ".cases._evaluate", "MCDesign": ".cases._evaluate",
-    "ScalingDesign": ".cases._evaluate", "complexity_records": ".cases._evaluate",
-    "evaluate_bound_case": ".cases._evaluate", "fit_scaling": ".cases._evaluate",
-    "kernel_mc_records": ".cases._evaluate", "scaling_record": ".cases._evaluate",
+    "BoundCase": ".cases._evaluate", "evaluate_bound_case": ".cases._evaluate",
+    "ScalingDesign": ".cases._scaling", "complexity_records": ".cases._scaling",
+    "fit_scaling": ".cases._scaling", "scaling_record": ".cases._scaling",
+    "MCDesign": ".cases._kernel_mc", "kernel_mc_records": ".cases._kernel_mc",
     "LocalExecutor": ".runs._executors",
     "case_id": ".cases._records", "make_record": ".cases._records",
     "ResultsStore": ".runs._store", "dedupe": ".runs._store", "read_records": ".runs._store",

@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..cases._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
+from ..cases._evaluate import BoundCase
+from ..cases._kernel_mc import MCDesign
 from ..cases._large import LargeNDesign
 from ..cases._power import PowerDesign
+from ..cases._scaling import ScalingDesign
+from ..cases._training_facts import TrainingFactsDesign
 from ._items import SweepItem
 
 

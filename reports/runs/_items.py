@@ -16,21 +16,13 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
-from ..cases._evaluate import (
-    BoundCase,
-    MCDesign,
-    ScalingDesign,
-    TrainingFactsDesign,
-    complexity_records,
-    evaluate_bound_case,
-    fit_scaling,
-    kernel_mc_records,
-    scaling_record,
-    training_facts_records,
-)
+from ..cases._evaluate import BoundCase, evaluate_bound_case
+from ..cases._kernel_mc import MCDesign, kernel_mc_records
 from ..cases._large import LargeNDesign, large_n_records
 from ..cases._power import PowerDesign, power_records
 from ..cases._real import RealCase, evaluate_real_case
+from ..cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
+from ..cases._training_facts import TrainingFactsDesign, training_facts_records
 from ._store import make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
