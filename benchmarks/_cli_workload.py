@@ -19,7 +19,7 @@ def main(out: str, profile: str) -> dict:
     from _jaxevents import count_compilations  # a sibling: this runs as a script
 
     counts = count_compilations()
-    from reports._cli import main as cli
+    from reports.cli import main as cli
 
     t0 = time.perf_counter()
     rc = cli(["run", "--profile", profile, "--out", out, "--quiet", "--no-resume", "--no-plots"])

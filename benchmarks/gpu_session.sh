@@ -96,7 +96,7 @@ step ci 300 env CI=true RNN_CHECKS_PROFILE=ci "$PY" -m pytest checks/ -q -p no:c
 step g1 590 "$PY" - "$G1_N" "$OUT/g1.json" <<'EOF'
 import json, sys, time
 import jax
-from reports._large import LargeNDesign, large_n_memory, large_n_records
+from reports.cases._large import LargeNDesign, large_n_memory, large_n_records
 n = int(sys.argv[1])
 ns = tuple(k for k in (1000, 5000, 10000, 20000, 50000, 100000) if k < n) + (n,)
 design = LargeNDesign(ns=ns, target_seeds=(0, 1))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from reports._power import power_record
-from reports._store import make_record
+from reports.cases._power import power_record
+from reports.runs._store import make_record
 
 
 def violation_message(rec: dict) -> str:
@@ -61,7 +61,7 @@ def record_identity(store, claim: str, config: dict, seed, max_err, tol: float, 
 
 def record_power(store, claim: str, mutant: str, rejected: bool, *, seed=0, detail: str = "",
                  asserted: bool = True, **metrics) -> bool:
-    """Store a power-check outcome (``reports._power.power_record``: kind "power", never counted
+    """Store a power-check outcome (``reports.cases._power.power_record``: kind "power", never counted
     toward a claim's verdict); ``asserted = False`` marks a mutant recorded for information."""
     store.append(power_record(claim, mutant, rejected, asserted=asserted, seed=seed, detail=detail,
                               **metrics))

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import settings
 
 from checks._profiles import active_profile
-from reports._jaxcache import enable_compilation_cache
-from reports._store import ResultsStore
-from reports._summary import claim_summaries, mutant_summaries
+from reports.render._render import normalised
+from reports.render._summary import claim_summaries, mutant_summaries
+from reports.runs._jaxcache import enable_compilation_cache
+from reports.runs._store import ResultsStore
 
 settings.load_profile(active_profile())
 
@@ -63,14 +64,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _STORE.path.exists():
         return
     contents = _STORE.read()
-    rows = claim_summaries(contents.records)
+    records = normalised(contents.records)  # one record per case_id, as the report reads them
+    rows = claim_summaries(records)
     tr = terminalreporter
     tr.section("theory claims: per-claim summary")
     if rows:
         cols = ["claim", "provenance", "cases", "violations", "diverged", "non_vacuous_fraction", "verdict"]
         tr.write_line(tabulate([[r.get(c) for c in cols] for r in rows], headers=cols,
                                floatfmt=".2f"))
-    muts = mutant_summaries(contents.records)
+    muts = mutant_summaries(records)
     if muts:
         tr.write_line("")
         tr.write_line(tabulate([[m["mutant"], m["claim"], m["rejected"]] for m in muts],

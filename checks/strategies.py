@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from checks._profiles import active_profile
-from reports._evaluate import BoundCase
+from reports.cases._evaluate import BoundCase
 
 
 @dataclass(frozen=True)

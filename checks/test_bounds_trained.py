@@ -18,8 +18,8 @@ from hypothesis import example, given, settings
 
 from checks._harness import assert_no_violation, record_power, track_tightness
 from checks.strategies import SIZES, bound_cases
-from reports._evaluate import BoundCase, evaluate_bound_case
-from reports._power import BOUND_MUTANTS, mutant_outcome
+from reports.cases._evaluate import BoundCase, evaluate_bound_case
+from reports.cases._power import BOUND_MUTANTS, mutant_outcome
 
 pytestmark = pytest.mark.bounds
 
@@ -93,7 +93,7 @@ _RANDOM = BoundCase(L=3, family="random-labels", **_POWER)
 
 
 def test_wrong_bounds_are_caught_on_random_labels(store):
-    """Every mutant of reports._power.BOUND_MUTANTS (the same list the main job runs) on the
+    """Every mutant of reports.cases._power.BOUND_MUTANTS (the same list the main job runs) on the
     random-label case: the asserted ones must be rejected; the rest are recorded."""
     real = evaluate_bound_case(_RANDOM)
     store.append_many(real)
@@ -124,11 +124,11 @@ def test_nonvacuous_cases_exist_at_these_sizes(store):
 
 
 def test_the_main_jobs_power_item_rejects_its_asserted_mutants():
-    """The power item every run profile adds (reports._grid.POWER_CASE) must keep its power: a
+    """The power item every run profile adds (reports.runs._grid.POWER_CASE) must keep its power: a
     change that made its asserted mutants pass would leave the report's 'Can the checks fail?'
     line saying NOT rejected; this catches it before a sweep does."""
-    from reports._grid import POWER_CASE
-    from reports._power import PowerDesign, power_records
+    from reports.cases._power import PowerDesign, power_records
+    from reports.runs._grid import POWER_CASE
 
     recs = power_records(PowerDesign(BoundCase(family="random-labels", **POWER_CASE)))
     power = [r for r in recs if r["kind"] == "power"]
@@ -142,7 +142,7 @@ def test_the_main_jobs_power_item_rejects_its_asserted_mutants():
 def test_judging_a_mutant_on_stored_terms_equals_evaluating_with_it():
     """mutant_outcome cuts the stored bound terms instead of training the case once per mutant;
     that must be the same as the evaluation's own mutant path (same values, same verdicts)."""
-    from reports._power import BOUND_MUTANTS
+    from reports.cases._power import BOUND_MUTANTS
 
     case = _RANDOM  # where the asserted mutants are violations, so both verdict kinds are compared
     real = evaluate_bound_case(case, predicted=False)

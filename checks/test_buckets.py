@@ -259,7 +259,7 @@ def test_zero_hidden_units_change_nothing_and_stay_zero(seed, extra):
 def test_bound_case_at_a_bucketed_length_gives_the_same_records(monkeypatch):
     """evaluate_bound_case runs GD's network programs at models.length_bucket(L); every number it
     records equals the unpadded evaluation's to float tolerance."""
-    from reports._evaluate import BoundCase, evaluate_bound_case
+    from reports.cases._evaluate import BoundCase, evaluate_bound_case
 
     case = BoundCase(L=3, d=D, m=M_W, n=20, n_test=40, steps=5, seeds=1)
     assert M.length_bucket(3) == 4
@@ -305,7 +305,7 @@ def test_live_padding_units_are_caught():
 def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
     """training_facts_runs runs every width of a small design at its largest width (zero hidden
     units); every number equals the runs at each width's own size to float tolerance."""
-    from reports import _evaluate as E
+    from reports.cases import _training_facts as E
 
     design = E.TrainingFactsDesign(widths=(4, 16, 64), seeds=3, n=6, n_test=12, L=3, d=2,
                                    steps=8, parametrization=par)
@@ -340,7 +340,7 @@ def test_training_facts_at_a_shared_width_give_the_same_runs(monkeypatch, par):
 def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
     """kernel_mc_records computes every width's empirical NTK at the largest width (zero hidden
     units): the relative errors equal the per-width ones to float tolerance."""
-    from reports import _evaluate as E
+    from reports.cases import _kernel_mc as E
 
     design = E.MCDesign(widths=(8, 32), n=3, L=3, seeds=2)
     assert E.kernel_mc_width(design, 8) == 32
@@ -364,14 +364,15 @@ def test_kernel_mc_at_a_shared_width_gives_the_same_records(monkeypatch):
 
 
 def test_shared_widths_keep_large_designs_at_their_own_widths():
-    from reports import _evaluate as E
+    from reports.cases import _kernel_mc as KM
+    from reports.cases import _training_facts as TF
 
-    design = E.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
-    assert [E.training_facts_width(design, m) for m in design.widths] == list(design.widths)
-    for mc in (E.MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),  # the default profile's
-               E.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)):  # the thorough one's
-        assert [E.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)
-    tiny = E.MCDesign(widths=(64, 1024), n=4, L=3, seeds=2)  # the tiny profile's: shared
-    assert [E.kernel_mc_width(tiny, m) for m in tiny.widths] == [1024, 1024]
-    facts = E.TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64)
-    assert [E.training_facts_width(facts, m) for m in facts.widths] == [256, 256, 256]
+    design = TF.TrainingFactsDesign()  # the default profile's: 64, 256, 1024
+    assert [TF.training_facts_width(design, m) for m in design.widths] == list(design.widths)
+    for mc in (KM.MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),  # the default profile's
+               KM.MCDesign(widths=(256, 1024, 4096, 8192), n=6, L=5, seeds=6)):  # the thorough one's
+        assert [KM.kernel_mc_width(mc, m) for m in mc.widths] == list(mc.widths)
+    tiny = KM.MCDesign(widths=(64, 1024), n=4, L=3, seeds=2)  # the tiny profile's: shared
+    assert [KM.kernel_mc_width(tiny, m) for m in tiny.widths] == [1024, 1024]
+    facts = TF.TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64)
+    assert [TF.training_facts_width(facts, m) for m in facts.widths] == [256, 256, 256]

@@ -31,14 +31,8 @@ from checks._harness import (
     track_tightness,
 )
 from checks.strategies import SIZES, bound_cases, seeds
-from reports._evaluate import (
-    BoundCase,
-    ScalingDesign,
-    complexity_records,
-    evaluate_bound_case,
-    fit_scaling,
-    scaling_record,
-)
+from reports.cases._evaluate import BoundCase, evaluate_bound_case
+from reports.cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
 
 
 def _relabel(records: list[dict], claim: str) -> list[dict]:

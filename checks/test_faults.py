@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from reports._cli import RUN_PROFILES, main
-from reports._evaluate import BoundCase
-from reports._store import ResultsStore, make_record, read_records
+from reports.cases._evaluate import BoundCase
+from reports.cli import RUN_PROFILES, main
+from reports.runs._store import ResultsStore, make_record, read_records
 
 pytestmark = [
     pytest.mark.selftest,
@@ -56,7 +56,7 @@ def _records(n=3, profile=None, item_id="i0"):
 @pytest.fixture
 def no_items(monkeypatch):
     """``run`` with an empty grid: exercises everything around the sweep without computing."""
-    import reports._grid as grid
+    import reports.runs._grid as grid
 
     monkeypatch.setattr(grid, "default_items", lambda profile: [])
 
@@ -95,7 +95,7 @@ def test_a_directory_given_as_a_store_says_so(tmp_path, capsys, inner):
 
 HOLDER = """
 import sys, time
-from reports._store import StoreLock
+from reports.runs._store import StoreLock
 with StoreLock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(60)
@@ -130,7 +130,7 @@ def test_run_refuses_a_store_of_another_profile(tmp_path, capsys, no_items):
 
 
 def test_run_recognises_an_unstamped_store_by_its_item_ids(tmp_path, capsys):
-    from reports._grid import default_items
+    from reports.runs._grid import default_items
 
     item = default_items("default")[0]
     ResultsStore(tmp_path / "results.jsonl").append_many(_records(item_id=item.item_id))
@@ -143,14 +143,14 @@ def test_an_unstamped_store_resumes_under_every_grid_that_holds_all_its_items(tm
     """The default grid's items are also the quality grid's: an unstamped default store fits
     both, so resuming it under either profile is allowed (it was refused as 'mixing'), while a
     grid that lacks its items still refuses."""
-    import reports._cli as cli
-    from reports._grid import default_items
+    import reports.cli as cli
+    from reports.runs._grid import default_items
 
     item = default_items("default")[0]
     assert item.item_id in {it.item_id for it in default_items("quality")}
     ResultsStore(tmp_path / "results.jsonl").append_many(_records(item_id=item.item_id))
     assert cli._infer_profiles(_records(item_id=item.item_id)) == {"run:default", "run:quality"}
-    monkeypatch.setattr("reports._sweep.run_sweep", lambda *a, **k: (_ for _ in ()).throw(
+    monkeypatch.setattr("reports.runs._sweep.run_sweep", lambda *a, **k: (_ for _ in ()).throw(
         KeyboardInterrupt))  # stop right after the profile check: no item is evaluated
     for prof in ("default", "quality"):
         rc, err = _main(["run", "--profile", prof, "--out", tmp_path, "--quiet", "--no-plots"], capsys)
@@ -160,8 +160,8 @@ def test_an_unstamped_store_resumes_under_every_grid_that_holds_all_its_items(tm
 
 
 def test_run_stamps_its_profile_on_every_record(tmp_path, capsys, monkeypatch):
-    import reports._grid as grid
-    import reports._sweep as sweep
+    import reports.runs._grid as grid
+    import reports.runs._sweep as sweep
 
     item = sweep.SweepItem("bound", BoundCase(L=2, m=8, n=8, n_test=8, steps=1, seeds=1))
     monkeypatch.setattr(grid, "default_items", lambda profile: [item])
@@ -181,7 +181,7 @@ def test_compare_refuses_a_store_of_another_profile(tmp_path, capsys):
 
 
 def test_run_profiles_are_the_grids():
-    from reports._grid import profile_names
+    from reports.runs._grid import profile_names
 
     assert set(profile_names()) | {"real"} == set(RUN_PROFILES)
 
@@ -235,7 +235,7 @@ def test_sigint_during_a_run_exits_130_with_the_store_intact(tmp_path):
 # ---- --help builds its parser without JAX -------------------------------------------------------------
 
 def test_help_does_not_import_jax():
-    code = ("import sys\nfrom reports._cli import build_parser\nbuild_parser().format_help()\n"
+    code = ("import sys\nfrom reports.cli import build_parser\nbuild_parser().format_help()\n"
             "import reports\nprint('jax' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          timeout=60)
@@ -283,7 +283,7 @@ def test_bad_case_json_is_one_line(fields, msg, capsys):
 
 
 def test_parametrization_is_checked_when_the_case_has_it():
-    from reports._case_validation import check_bound_case
+    from reports.cases._case_validation import check_bound_case
 
     class Case:  # the lead's BoundCase gains this field (issue 10); checked when present
         L, d, m, n, n_test, seeds, steps = 4, 3, 8, 8, 8, 1, 1
@@ -337,7 +337,9 @@ BAD_DESIGN_FIELDS = [
 
 @pytest.mark.parametrize("design, fields, msg", BAD_DESIGN_FIELDS)
 def test_bad_design_field_is_named(design, fields, msg):
-    from reports._evaluate import MCDesign, ScalingDesign, TrainingFactsDesign
+    from reports.cases._kernel_mc import MCDesign
+    from reports.cases._scaling import ScalingDesign
+    from reports.cases._training_facts import TrainingFactsDesign
 
     make = {"scaling": ScalingDesign, "mc": MCDesign, "facts": TrainingFactsDesign}[design]
     with pytest.raises(ValueError, match=msg) as err:
@@ -348,7 +350,8 @@ def test_bad_design_field_is_named(design, fields, msg):
 def test_designs_from_json_lists_are_normalised_to_tuples():
     """A design read back from JSON has lists; its fields become tuples (hashable, and the same
     item id as the design written in Python)."""
-    from reports._evaluate import MCDesign, ScalingDesign
+    from reports.cases._kernel_mc import MCDesign
+    from reports.cases._scaling import ScalingDesign
 
     s = ScalingDesign(Ls=[2, 4, 8], ns=[100, 200], seeds=[0, 1])
     assert (s.Ls, s.ns, s.seeds) == ((2, 4, 8), (100, 200), (0, 1))
@@ -360,7 +363,7 @@ def test_designs_from_json_lists_are_normalised_to_tuples():
 # ---- resources: a refusal with the estimate and the override, before any allocation ----------------
 
 def test_a_case_beyond_the_machine_is_refused_with_its_estimate(capsys, monkeypatch):
-    import reports._case_validation as cv
+    import reports.cases._case_validation as cv
 
     monkeypatch.delenv(cv.FORCE_ENV, raising=False)
     huge = {"L": 64, "n": 50_000, "m": 1024, "n_test": 1000}
@@ -374,7 +377,7 @@ def test_a_case_beyond_the_machine_is_refused_with_its_estimate(capsys, monkeypa
 
 
 def test_the_estimate_grows_with_every_size_and_small_cases_pass():
-    from reports._case_validation import check_resources, estimate_resources
+    from reports.cases._case_validation import check_resources, estimate_resources
 
     base = BoundCase(L=4, n=64, m=32, n_test=64, seeds=1, steps=10)
     e0 = estimate_resources(base)
@@ -406,8 +409,8 @@ def test_baseline_takes_the_profile_of_its_store(tmp_path, capsys):
 def _two_items(monkeypatch, n=3):
     """A grid of two fake items of ``n`` records each (no JAX): the sweep, the store and the
     report run for real around them."""
-    import reports._grid as grid
-    import reports._sweep as sweep
+    import reports.runs._grid as grid
+    import reports.runs._sweep as sweep
 
     items = [sweep.SweepItem("bound", BoundCase(L=2, m=8, n=8, n_test=8, steps=1, seeds=1, data_seed=k))
              for k in range(2)]
@@ -492,7 +495,7 @@ def test_a_partly_written_item_is_set_aside_and_redone_once(tmp_path, capsys, mo
     """Where the cut-back itself failed, the store holds 2 of an item's 3 lines: the resumed run
     moves them to the sidecar (not deleted) and redoes the item, so no record appears twice
     (before: 74 lines, 73 distinct ids)."""
-    import reports._sweep as sweep
+    import reports.runs._sweep as sweep
 
     items = _two_items(monkeypatch)
     store = ResultsStore(tmp_path / "results.jsonl", stamp={"profile": "run:tiny"})
@@ -612,7 +615,7 @@ def test_case_echoes_a_bad_value_at_most_80_characters(capsys):
 
 
 def test_case_checks_its_json_before_importing_jax():
-    code = ("import sys\nfrom reports._cli import main\n"
+    code = ("import sys\nfrom reports.cli import main\n"
             "rc = main(['case', '--json', '{\"famly\": \"parity\"}'])\n"
             "print(rc, 'jax' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
@@ -641,9 +644,8 @@ def test_case_help_lists_every_field_with_its_default():
     import dataclasses
 
     import models as M
-    from reports._case_validation import _CASE_CHOICES, CASE_FIELDS
-    from reports._cli import build_parser
-    from reports._evaluate import FAMILIES
+    from reports.cases._case_validation import _CASE_CHOICES, CASE_FIELDS, FAMILIES
+    from reports.cli import build_parser
 
     fields = {f.name: f.default for f in dataclasses.fields(BoundCase)}
     assert {n: d for n, d, _ in CASE_FIELDS} == fields

@@ -1,9 +1,9 @@
-"""The 'gpu' run profile (reports/_grid.py) by construction: it is not run on a CPU.
+"""The 'gpu' run profile (reports/runs/_grid.py) by construction: it is not run on a CPU.
 
 Its items are built and their memory estimated: every network case within one H100's 80 GB
-(``reports._case_validation.estimate_resources``, an upper-bound model), the large-n item's
+(``reports.cases._case_validation.estimate_resources``, an upper-bound model), the large-n item's
 float64 Gram at n = 100,000 within the H100 machine's 128 GiB of host memory
-(``reports._large.large_n_memory``), and the accelerator-shaped parts present: 16 seeds per
+(``reports.cases._large.large_n_memory``), and the accelerator-shaped parts present: 16 seeds per
 compiled program, widths to 16,384, lengths to 16, G1 to n = 100,000.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from reports._case_validation import estimate_resources
-from reports._grid import PROFILES, default_items
-from reports._large import large_n_memory
+from reports.cases._case_validation import estimate_resources
+from reports.cases._large import large_n_memory
+from reports.runs._grid import PROFILES, default_items
 
 pytestmark = pytest.mark.fast
 H100_GPU_BYTES = 80e9
@@ -32,7 +32,7 @@ def test_gpu_profile_network_cases_fit_an_h100(items):
     assert estimate_resources(worst).memory <= H100_GPU_BYTES, (worst, estimate_resources(worst).text())
     # networks batched: every bound case trains 16 seeds in one vmapped program, except P's
     # pre-registered held-out cases, which run at the pre-registration's own sizes
-    from reports._calibrate import preregistered_cases
+    from reports.cases._calibrate import preregistered_cases
 
     held = {c for _, _, c in preregistered_cases()}
     assert {c.seeds for c in bound if c not in held} == {16}

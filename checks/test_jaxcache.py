@@ -1,4 +1,4 @@
-"""The persistent compilation cache (reports._jaxcache): location, opt-out, graceful degradation."""
+"""The persistent compilation cache (reports.runs._jaxcache): location, opt-out, graceful degradation."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from reports import _jaxcache
-from reports._jaxcache import CacheDirWarning, cache_dir, enable_compilation_cache
+from reports.runs import _jaxcache
+from reports.runs._jaxcache import CacheDirWarning, cache_dir, enable_compilation_cache
 
 pytestmark = pytest.mark.fast
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def test_a_subprocess_writes_then_hits_the_cache(tmp_path):
     """End to end in fresh interpreters: the first run writes one entry per compiled program
     (even sub-second ones), the second run compiles nothing (all hits)."""
     code = ("import json, jax, jax.numpy as jnp\n"
-            "from reports._jaxcache import enable_compilation_cache\n"
+            "from reports.runs._jaxcache import enable_compilation_cache\n"
             "enable_compilation_cache()\n"
             "n = {'hit': 0, 'miss': 0}\n"
             "def on(e, **kw):\n"
@@ -118,7 +118,7 @@ def test_a_subprocess_writes_then_hits_the_cache(tmp_path):
 def test_ray_workers_get_the_drivers_choice(monkeypatch):
     """Ray workers turn the cache on in their setup hook, in the driver's directory (or off) when
     the driver chose one, else in their node's default."""
-    from reports._ray import worker_env
+    from reports.runs._ray import worker_env
 
     monkeypatch.setenv("RNN_CHECKS_JAX_CACHE", "/some/shared/dir")
     assert worker_env(1, 0)["RNN_CHECKS_JAX_CACHE"] == "/some/shared/dir"

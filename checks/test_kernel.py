@@ -34,7 +34,7 @@ import theory as T
 import theory._kernel as K
 from checks._harness import record_identity, record_power
 from checks.strategies import scales, seeds, token_arrays
-from reports._evaluate import MCDesign, kernel_mc_records
+from reports.cases._kernel_mc import MCDesign, kernel_mc_records
 
 pytestmark = pytest.mark.fast
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import models as M
 from checks.strategies import seeds
-from reports._evaluate import BoundCase
+from reports.cases._evaluate import BoundCase
 
 
 def _distinct(leaves: dict) -> list[tuple[str, str]]:

@@ -92,10 +92,10 @@ def test_g1_nested_equals_g1_on_each_prefix(seed, scale, delta):
 def test_large_n_design_records_and_report(tmp_path):
     """The large-n sweep item end to end at toy sizes: records, G1 equal to g1_bound on the
     prefix, the verdict rule, the report section and its plot."""
-    from reports._large import LargeNDesign, nonvacuous_by_n
-    from reports._render import render
-    from reports._store import ResultsStore
-    from reports._sweep import SweepItem, run_sweep
+    from reports.cases._large import LargeNDesign, nonvacuous_by_n
+    from reports.render._render import render
+    from reports.runs._store import ResultsStore
+    from reports.runs._sweep import SweepItem, run_sweep
 
     design = LargeNDesign(L=3, d=3, ns=(10, 30), n_test=40, target_seeds=(0, 1))
     store = ResultsStore(tmp_path / "results.jsonl")
@@ -129,7 +129,7 @@ def test_large_n_design_records_and_report(tmp_path):
 
 
 def test_large_n_design_rejects_bad_grids():
-    from reports._large import LargeNDesign
+    from reports.cases._large import LargeNDesign
 
     with pytest.raises(ValueError, match="strictly increasing"):
         LargeNDesign(ns=(20, 10))

@@ -14,7 +14,7 @@ import pytest
 
 import theory as T
 from checks._harness import record_power
-from reports._evaluate import _mutated
+from reports.cases._evaluate import _mutated
 
 pytestmark = pytest.mark.selftest
 

@@ -25,7 +25,7 @@ from jax import lax
 import models as M
 import theory as T
 from models import _ntk, _precision, _rnn, _train
-from reports import _evaluate as E
+from reports.cases import _evaluate as E
 
 pytestmark = pytest.mark.fast
 HIGHEST = (lax.Precision.HIGHEST, lax.Precision.HIGHEST)

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 import theory as T
 from checks._harness import assert_no_violation, record_power
 from checks._profiles import active_profile
-from reports._calibrate import C_LS, C_NS, GAP_MS, preregistered_cases
-from reports._evaluate import evaluate_bound_case, on_calibration_grid
+from reports.cases._calibrate import C_LS, C_NS, GAP_MS, preregistered_cases
+from reports.cases._evaluate import evaluate_bound_case, on_calibration_grid
 from theory._predicted import FAMILIES, _design
 
 P, RAW = T.load_calibration()

@@ -1,4 +1,4 @@
-"""Bound-quality statistics (reports/_quality.py): power of the rank statistics, and the section
+"""Bound-quality statistics (reports/render/_quality.py): power of the rank statistics, and the section
 built from a synthetic store.
 
 Power: on a synthetic grid of configurations with a known gap, a measure equal to the gap plus
@@ -17,8 +17,8 @@ import pytest
 
 import models as M
 import theory as T
-from reports._quality import AXES, granulated, quality_markdown, quality_section, tau_with_ci
-from reports._store import make_record
+from reports.render._quality import AXES, granulated, quality_markdown, quality_section, tau_with_ci
+from reports.runs._store import make_record
 
 pytestmark = pytest.mark.selftest
 
@@ -126,8 +126,8 @@ def test_render_has_the_quality_section_and_plot(tmp_path, monkeypatch):
     from types import MappingProxyType
 
     import theory._claims as TC
-    from reports._render import render
-    from reports._store import ResultsStore
+    from reports.render._render import render
+    from reports.runs._store import ResultsStore
 
     if "G2-net" not in T.REGISTRY:  # until issue 10's claims are registered (main), stand-ins
         reg = MappingProxyType({**TC.REGISTRY, **{c: replace(TC.REGISTRY[c[:2]], id=c)
@@ -151,7 +151,7 @@ def test_axes_cover_the_issue():
 def test_grid_profiles_give_the_n_and_m_axes_groups(profile, expect):
     """The default grid never varies n or m alone; the 'quality' profile's sweeps do (6 groups
     each: 3 lengths x 2 families), so the granulated tau has those axes there."""
-    from reports._grid import default_items
+    from reports.runs._grid import default_items
 
     pts = []
     for it in default_items(profile):
@@ -169,7 +169,7 @@ def test_batched_tau_b_equals_scipy():
     """The bootstrap's vectorized statistic is scipy's Kendall tau-b, ties included."""
     from scipy.stats import kendalltau
 
-    from reports._quality import tau_b_batched
+    from reports.render._quality import tau_b_batched
 
     rng = np.random.default_rng(3)
     x = rng.integers(0, 5, (7, 30)).astype(float)  # many ties

@@ -1,5 +1,5 @@
 """Real sequence data (issue 13): the loader, front padding, the label-separation rule, and a
-CI-sized run of the real-data case (``reports/_real.py``).
+CI-sized run of the real-data case (``reports/cases/_real.py``).
 
 Tests that read the archive files skip, with the install command as the reason, when the
 optional 'data' extra (aeon) is not installed; the rest (padding exactness, the rule, the
@@ -16,7 +16,7 @@ import pytest
 
 import models as M
 import theory as T
-from reports._real import PUBLISHED, RealCase, evaluate_real_case, one_nn_accuracy
+from reports.cases._real import PUBLISHED, RealCase, evaluate_real_case, one_nn_accuracy
 
 _HAVE_DATA, _WHY = M.data_available()
 needs_data = pytest.mark.skipif(not _HAVE_DATA, reason=_WHY)
@@ -315,7 +315,7 @@ def test_local_pair_loads_by_file_prefix_or_folder(toy_pair):
 
 @pytest.mark.selftest
 def test_malformed_file_is_one_cli_line(toy_pair, tmp_path, capsys):
-    from reports._cli import main
+    from reports.cli import main
 
     bad = toy_pair / "Bad"
     bad.mkdir()
@@ -347,8 +347,8 @@ def test_cli_runs_a_local_pair_end_to_end(toy_pair, tmp_path):
     permutations, L = 8, no networks): records with their reproduction command, the report."""
     import json
 
-    from reports._cli import main
-    from reports._sweep import SweepItem
+    from reports.cli import main
+    from reports.runs._sweep import SweepItem
 
     out = tmp_path / "run"
     args = ["--dataset", str(toy_pair / "Toy"), "--max-len", "8", "--perms", "100", "--no-train"]
@@ -459,7 +459,7 @@ def test_every_one_vs_rest_split_and_the_multiclass_network():
 
 @pytest.mark.selftest
 def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_path, capsys):
-    from reports._cli import main
+    from reports.cli import main
 
     monkeypatch.setitem(sys.modules, "aeon", None)
     assert main(["run", "--profile", "real", "--out", str(tmp_path), "--quiet"]) == 2
@@ -471,9 +471,9 @@ def test_real_profile_without_the_extra_is_a_clear_cli_error(monkeypatch, tmp_pa
 @needs_data
 @pytest.mark.selftest
 def test_real_section_renders_from_the_records(italy_records):
-    from reports._markdown import to_markdown
-    from reports._render import build_report
-    from reports._store import StoreContents
+    from reports.render._markdown import to_markdown
+    from reports.render._render import build_report
+    from reports.runs._store import StoreContents
 
     rep = build_report(StoreContents(records=italy_records, corrupt=[]))
     (row,) = rep["real"]["comparison"]
@@ -494,9 +494,9 @@ def test_each_profile_items_reproduction_command_rebuilds_the_same_item():
     command reruns exactly that case and resumes into the same store)."""
     import shlex
 
-    from reports._cli import _real_items, build_parser
-    from reports._real import real_cases
-    from reports._sweep import SweepItem
+    from reports.cases._real import real_cases
+    from reports.cli import _real_items, build_parser
+    from reports.runs._sweep import SweepItem
 
     cases = [c for c in real_cases() if c.dataset in ("GunPoint", "ArrowHead")]
     assert any(c.train for c in cases) and any(c.max_len is None for c in cases)

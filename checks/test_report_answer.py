@@ -14,9 +14,9 @@ import pytest
 
 import theory as T
 from checks.test_reports import _bound, _store, synthetic_records
-from reports._cli import main
-from reports._evaluate import BoundCase
-from reports._render import fmt_interval
+from reports.cases._evaluate import BoundCase
+from reports.cli import main
+from reports.render._format import fmt_interval
 
 pytestmark = pytest.mark.selftest
 
@@ -140,7 +140,7 @@ def test_records_of_several_claims_for_one_case_and_seed_are_all_kept():
     """G2, G1-net and G2-net of one case and seed share configuration and seed: their case ids
     must differ, or ``dedupe`` keeps only the last of them (it did, before the claim was part of
     the id)."""
-    from reports._store import dedupe
+    from reports.runs._store import dedupe
 
     c = BoundCase(L=2, n=400)
     recs = [_bound("G2", c, value=0.5, risk=0.1, seed_index=0),
@@ -176,7 +176,7 @@ def test_predicted_bound_rows_are_split_and_kept_out_of_the_answer(tmp_path):
 # ---- can the checks fail? The power checks right under the answer ------------------------------
 
 def _power(mutant, rejected, *, asserted=True, claim="G1"):
-    from reports._power import power_record
+    from reports.cases._power import power_record
 
     return power_record(claim, mutant, rejected, asserted=asserted, detail="synthetic")
 
@@ -205,8 +205,8 @@ def test_answer_without_power_records_says_so(tmp_path):
 
 
 def test_every_run_profile_has_a_power_item_with_every_mutant():
-    from reports._grid import PROFILES, default_items
-    from reports._power import BOUND_MUTANTS
+    from reports.cases._power import BOUND_MUTANTS
+    from reports.runs._grid import PROFILES, default_items
 
     for name in PROFILES:
         power = [it for it in default_items(name) if it.kind == "power"]
@@ -216,7 +216,7 @@ def test_every_run_profile_has_a_power_item_with_every_mutant():
 
 
 def test_power_design_refuses_a_learnable_case_and_unknown_mutants():
-    from reports._power import PowerDesign
+    from reports.cases._power import PowerDesign
 
     with pytest.raises(ValueError, match="case.family = 'additive': the power item needs 'random-labels'"):
         PowerDesign(BoundCase(L=3))
@@ -287,9 +287,9 @@ def test_every_plot_labels_its_axes_and_ticks(tmp_path):
     network bounds and tells the contrast parametrization apart."""
     pytest.importorskip("matplotlib")
     from checks.test_reports import synthetic_records
-    from reports._plots import _PLOTS, _mpl, _readable_log_ticks
-    from reports._render import build_report
-    from reports._store import StoreContents
+    from reports.render._plots import _PLOTS, _mpl, _readable_log_ticks
+    from reports.render._render import build_report
+    from reports.runs._store import StoreContents
 
     recs = synthetic_records(violation=False) + _net_records()
     c = _net("G2-net", BoundCase(L=2, n=400, data_seed=7), value=0.9, risk=0.2)

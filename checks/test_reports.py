@@ -1,6 +1,6 @@
 """The reports command line: render, compare (CI regression), baseline, case, run.
 
-Synthetic stores are built with ``reports._store.make_record`` so that rendering and comparison
+Synthetic stores are built with ``reports.runs._store.make_record`` so that rendering and comparison
 are tested on known contents (violations, vacuous cases, divergences, errors, fits, mutants)
 in milliseconds; the command line's failure modes (missing or corrupt store, bad arguments,
 empty run) run in subprocesses to prove they end with a message and exit code 2, never a
@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from checks._harness import synthetic_complexity_records
-from reports._cli import main
-from reports._evaluate import BoundCase, ScalingDesign, fit_scaling, scaling_record
-from reports._store import ResultsStore, make_record
+from reports.cases._evaluate import BoundCase
+from reports.cases._scaling import ScalingDesign, fit_scaling, scaling_record
+from reports.cli import main
+from reports.runs._store import ResultsStore, make_record
 
 pytestmark = pytest.mark.selftest
 
@@ -240,7 +241,7 @@ def test_ci_compare_step_fails_on_an_edited_baseline(tmp_path):
 
 
 def test_committed_baseline_is_valid():
-    from reports._compare import default_baseline_path, load_baseline
+    from reports.render._compare import default_baseline_path, load_baseline
 
     data = load_baseline(default_baseline_path())
     assert data["profile"] and "slack_rel" in data["tolerance"]
@@ -300,7 +301,7 @@ def test_console_errors_have_no_traceback(tmp_path, args):
 
 
 def test_empty_run_and_no_resume(tmp_path, monkeypatch, capsys):
-    import reports._grid as grid
+    import reports.runs._grid as grid
 
     monkeypatch.setattr(grid, "default_items", lambda profile: [])
     out = tmp_path / "run"
@@ -316,7 +317,7 @@ def test_empty_run_and_no_resume(tmp_path, monkeypatch, capsys):
 
 
 def test_local_executor_is_always_available():
-    from reports._cli import _executor
+    from reports.cli import _executor
 
     ex = _executor("local", None)
     assert ex.name == "local"

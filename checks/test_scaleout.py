@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from reports._evaluate import BoundCase
-from reports._executors import LocalExecutor, make_executor
-from reports._store import ResultsStore, drop_superseded_errors, make_record, read_records
-from reports._sweep import SweepItem, failure_records, failure_result, run_sweep
+from reports.cases._evaluate import BoundCase
+from reports.runs._executors import LocalExecutor, make_executor
+from reports.runs._store import ResultsStore, drop_superseded_errors, make_record, read_records
+from reports.runs._sweep import SweepItem, failure_records, failure_result, run_sweep
 
 pytestmark = [
     # Ray and the kill test start subprocesses after JAX has started its threads: fork + exec, safe
@@ -167,9 +167,9 @@ KILL_ITEMS = "[tiny(2, 1), tiny(3, 1), tiny(2, 2), tiny(3, 2)]"  # 4 shapes: 4 c
 
 SWEEP_SCRIPT = """
 import sys
-from reports._evaluate import BoundCase
-from reports._store import ResultsStore
-from reports._sweep import SweepItem, run_sweep
+from reports.cases._evaluate import BoundCase
+from reports.runs._store import ResultsStore
+from reports.runs._sweep import SweepItem, run_sweep
 
 def tiny(L, seeds):
     return SweepItem("bound", BoundCase(L=L, m=16, n=16, n_test=32, steps=10, seeds=seeds))
@@ -292,7 +292,7 @@ def test_ray_worker_crash_is_retried(tmp_path, ray_executor):
 
 @pytest.mark.ray
 def test_ray_worker_crash_past_retries_is_recorded_and_retried_on_resume(tmp_path, ray_executor):
-    from reports._ray import RayExecutor
+    from reports.runs._ray import RayExecutor
 
     def always_crash(item):
         os._exit(1)
@@ -328,7 +328,7 @@ def test_ray_workers_are_not_niced(ray_executor):
 def test_ray_executor_options(ray_executor):
     with pytest.raises(ValueError, match="unknown ray executor option"):
         make_executor("ray", num_cpu=2)
-    from reports._ray import worker_env
+    from reports.runs._ray import worker_env
 
     env = worker_env(1, 0.5)
     assert env["OMP_NUM_THREADS"] == "1" and env["RNN_CHECKS_CPUS_PER_WORKER"] == "1"

@@ -2,7 +2,7 @@
 kernel regime of the real network as a one-sided law with a level.
 
 For each width m (64, 256, 1024: 16x) and 3 seeds, GD with eta = 1/lambda_max(K_m) on
-1/2 sum (u - y)^2 is run on the network (``reports._evaluate.training_facts_runs``, one vmapped
+1/2 sum (u - y)^2 is run on the network (``reports.cases._training_facts.training_facts_runs``, one vmapped
 call per width). Checked:
 - exact: the linearized residual obeys the contraction (1 - eta lambda_min)^t ||r_0||; its weight
   movement rises monotonically to sqrt(r_0^T K^{-1} r_0);
@@ -20,8 +20,8 @@ import pytest
 
 import theory as T
 from checks._harness import record_power
-from reports._evaluate import TrainingFactsDesign, training_facts_records, training_facts_runs
-from reports._store import make_record
+from reports.cases._training_facts import TrainingFactsDesign, training_facts_records, training_facts_runs
+from reports.runs._store import make_record
 
 pytestmark = pytest.mark.bounds
 

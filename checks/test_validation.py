@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import models as M
 import theory as T
-from reports._evaluate import BoundCase
+from reports.cases._evaluate import BoundCase
 
 pytestmark = pytest.mark.selftest
 

@@ -4,7 +4,7 @@ Every record field that feeds a verdict is recomputed here *independently from t
 regenerated from its seeds, the kernel solved with numpy rather than ``kernel_solve``, the bound
 written out by hand, the network retrained through the public API) and compared with what
 ``evaluate_bound_case`` stored. A second, store-level check re-derives every stored term and
-verdict from the record's own fields (``reports._audit``), and is shown to catch a tampered
+verdict from the record's own fields (``reports.cases._audit``), and is shown to catch a tampered
 record. Small sizes: the module runs in seconds once compiled.
 """
 
@@ -21,8 +21,8 @@ import models as M
 import theory as T
 from checks._tolerance import between, network_rtol, ntk_rtol, training_rtol
 from models import _keys
-from reports._audit import audit_bound_record, audit_records
-from reports._evaluate import BoundCase, evaluate_bound_case
+from reports.cases._audit import audit_bound_record, audit_records
+from reports.cases._evaluate import BoundCase, evaluate_bound_case
 
 pytestmark = pytest.mark.fast
 

@@ -2,7 +2,7 @@
 
 ``weight_norms(params0, W_T, X)`` returns a plain dict of floats, stored by the sweep under
 ``metrics["norms"]`` of each G2-net record and read by ``theory.prior_rnn_bounds`` and by the
-bound-quality statistics (``reports/_quality.py``). Symbols -> keys (docs/theory.md section 2's model
+bound-quality statistics (``reports/render/_quality.py``). Symbols -> keys (docs/theory.md section 2's model
 h_l = relu(W h_{l-1} + A X_l), f = B . h_L; in the prior papers' notation W is their recurrent
 matrix, A their input matrix "U" (Tu et al.) and B their output matrix "V"):
 

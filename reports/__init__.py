@@ -1,4 +1,5 @@
-"""Reports: the results store, case evaluation, sweeps, rendering and baseline comparison.
+"""Reports: case evaluation (``cases/``), sweeps and the results store (``runs/``), the report and the
+baseline comparison (``render/``), the command line (``cli.py``).
 
 The names below are re-exported lazily (PEP 562): ``python -m reports --help`` imports this
 package, and building the command line must not import JAX (seconds) to print a usage text.
@@ -9,13 +10,14 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "BoundCase": "._evaluate", "MCDesign": "._evaluate", "ScalingDesign": "._evaluate",
-    "complexity_records": "._evaluate", "evaluate_bound_case": "._evaluate",
-    "fit_scaling": "._evaluate", "kernel_mc_records": "._evaluate", "scaling_record": "._evaluate",
-    "LocalExecutor": "._executors",
-    "ResultsStore": "._store", "case_id": "._store", "dedupe": "._store", "make_record": "._store",
-    "read_records": "._store",
-    "claim_summaries": "._summary", "mutant_summaries": "._summary",
+    "BoundCase": ".cases._evaluate", "evaluate_bound_case": ".cases._evaluate",
+    "ScalingDesign": ".cases._scaling", "complexity_records": ".cases._scaling",
+    "fit_scaling": ".cases._scaling", "scaling_record": ".cases._scaling",
+    "MCDesign": ".cases._kernel_mc", "kernel_mc_records": ".cases._kernel_mc",
+    "LocalExecutor": ".runs._executors",
+    "case_id": ".cases._records", "make_record": ".cases._records",
+    "ResultsStore": ".runs._store", "dedupe": ".runs._store", "read_records": ".runs._store",
+    "claim_summaries": ".render._summary", "mutant_summaries": ".render._summary",
 }
 
 __all__ = sorted(_EXPORTS)

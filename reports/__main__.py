@@ -1,5 +1,5 @@
-"""``python -m reports``: the same command line as ``rnn-gen-checks`` (see ``_cli.py``)."""
+"""``python -m reports``: the same command line as ``rnn-gen-checks`` (see ``cli.py``)."""
 
-from ._cli import entry
+from .cli import entry
 
 entry()

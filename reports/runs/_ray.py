@@ -9,7 +9,7 @@ every item's records to the one append-only store (on the driver) the moment the
   (whose nodes need this package installed, e.g. ``pip install -e '.[ray]'``).
 - Worker failures (a crashed or killed worker process, a lost node) are retried ``max_retries``
   times by Ray. A task that still fails comes back as 'error' records carrying the items' ids
-  (``reports._sweep.failure_result``); ``ResultsStore.done_items`` ignores error-only items, so a
+  (``reports.runs._items.failure_result``); ``ResultsStore.done_items`` ignores error-only items, so a
   resumed sweep retries them. Python exceptions inside an item never reach Ray:
   ``evaluate_item`` records them itself.
 - Threads: every task declares ``cpus_per_task`` CPUs, and each worker process is pinned to that
@@ -21,7 +21,7 @@ every item's records to the one append-only store (on the driver) the moment the
 - Priority: a local instance runs its workers at nice 0, not Ray's default 15, which starves
   them on a loaded machine (``RAY_worker_niceness``; an explicit setting is respected).
 - Compilation cache: every worker turns on JAX's persistent compilation cache
-  (``reports._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
+  (``reports.runs._jaxcache``) in the same setup hook, in the driver's ``RNN_CHECKS_JAX_CACHE`` if it is
   set, else in the node's default user cache directory, so workers share compiled programs.
 - GPU: ``gpus_per_task`` (e.g. 1, or 0.5 to share a GPU between two tasks) reserves GPUs per task;
   each worker then preallocates only ``gpus_per_task`` of the XLA memory fraction, so tasks
@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._executors import RAY_EXTRA_MESSAGE
+RAY_EXTRA_MESSAGE = "the ray executor needs the [ray] extra: pip install -e '.[ray]'"
 
 _SLOT_FD: int | None = None  # held for the worker's lifetime: its CPU slot's lock
 WORKER_NICENESS_ENV = "RAY_worker_niceness"  # Ray's own variable (ray_constants.RAY_WORKER_NICENESS)
@@ -126,7 +126,7 @@ class RayExecutor:
         self._owns = False
         if not ray.is_initialized():
             runtime_env = {"env_vars": worker_env(cpus_per_task, gpus_per_task, pin_cpus),
-                           "worker_process_setup_hook": "reports._ray._worker_setup"}
+                           "worker_process_setup_hook": "reports.runs._ray._worker_setup"}
             kw: dict[str, Any] = {"runtime_env": runtime_env, "log_to_driver": log_to_driver,
                                   "configure_logging": False}
             if address is None:
@@ -147,7 +147,8 @@ class RayExecutor:
     def _failure(self, batch, exc: BaseException):
         if self._on_error is not None:
             return self._on_error(batch, exc)
-        from ._sweep import failure_result
+        # imported here: the workers import this module (setup hook) and must pin CPUs before JAX loads
+        from ._items import failure_result
 
         return failure_result(batch, exc)
 

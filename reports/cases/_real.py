@@ -44,7 +44,7 @@ import numpy as np
 import models as M
 import theory as T
 
-from ._store import make_record
+from ._records import make_record
 
 #: Published accuracies on the archive's default split (multi-class, accuracy = 1 - error).
 #: UCR: the 2018 archive's DataSummary.csv (Dau et al. 2019, "The UCR time series archive"),
@@ -163,7 +163,7 @@ class RealCase:
         if other:
             args = ", ".join(f"{k}={getattr(self, k)!r}" for k in ["dataset", *cli, *other]
                              if getattr(self, k) != default.get(k) or k == "dataset")
-            return ("python -c \"from reports._real import RealCase, evaluate_real_case; "
+            return ("python -c \"from reports.cases._real import RealCase, evaluate_real_case; "
                     f"print(evaluate_real_case(RealCase({args})))\"")
         cap = "full" if self.max_len is None else str(self.max_len)
         cmd = ["python", "-m", "reports", "run", "--profile", "real", "--dataset", self.dataset,

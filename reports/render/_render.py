@@ -20,12 +20,14 @@ import numpy as np
 
 import theory as T
 
+from ..cases._audit import audit_records
+from ..cases._records import _jsonable
+from ..runs._store import StoreContents, dedupe, drop_superseded_errors
 from ._answer import answer_first, paper_claim_lines
-from ._audit import audit_records
+from ._format import fmt, num
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
-from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
 #: C1's observable at fixed target function: by kernel homogeneity (docs/theory.md section 3) the
@@ -35,38 +37,6 @@ from ._summary import claim_summaries, mutant_summaries, parametrization
 C1_SPREAD_TOL = 1.25
 
 _EVALUATED = ("holds", "vacuous", "violation")
-
-
-def num(x) -> float:
-    """A record field as a float ('inf'/'nan' strings included); nan when absent or not a number."""
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def fmt(x, digits: int = 3) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    v = num(x)
-    if math.isnan(v):
-        return "-" if not isinstance(x, str) else x
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return f"{v:.{digits}g}"
-
-
-def fmt_interval(lcb, ucb, digits: int = 4) -> str:
-    """A Hoeffding interval [lcb, ucb] of a risk for display. The stored lcb is mean - margin and
-    can be negative; a risk is >= 0, so the display clips it at 0 (marked with a footnote sign
-    '0*'); the store and every verdict keep the unclipped value."""
-    lo = num(lcb)
-    shown = "0*" if lo < 0 else fmt(lcb, digits)
-    return f"[{shown}, {fmt(ucb, digits)}]"
 
 
 def _is_mutant(r: dict) -> bool:
@@ -134,7 +104,7 @@ def derived_claim_rows(records: list[dict]) -> list[dict]:
     from ._summary import _bound_summary
 
     rows = []
-    real = [r for r in dedupe(records) if r["kind"] == "bound" and not _is_mutant(r)]
+    real = [r for r in records if r["kind"] == "bound" and not _is_mutant(r)]
     c3 = T.get_claim("C3")
     picked = [r for r in real if r["claim"] in ("G1", "G1-net", "G2-net")
               and parametrization(r) != "contrast" and c3.applies(hypothesis_config(r["config"]))]
@@ -438,19 +408,27 @@ def _mutants(records: list[dict]) -> dict:
 
 
 def _large_n(records: list[dict]) -> dict:
-    """The large-n design (``reports._large``): non-vacuous fraction of G1 per class and n, and
+    """The large-n design (``reports.cases._large``): non-vacuous fraction of G1 per class and n, and
     the cost of the run (its 'large-n' record)."""
-    from ._large import nonvacuous_by_n
+    from ..cases._large import nonvacuous_by_n
 
     runs = [{"config": r["config"], "timings": r.get("timings", {}), "metrics": r["metrics"]}
             for r in records if r["kind"] == "large-n"]
     return {"rows": nonvacuous_by_n(records), "runs": runs}
 
 
-def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
-    """Everything the report shows, as plain JSON (report.json); report.md is rendered from it."""
-    # an item that errored and then finished on a resumed run is not an error any more
-    records = dedupe(drop_superseded_errors(contents.records))
+def normalised(records: list[dict]) -> list[dict]:
+    """The store's records as every section reads them, normalised once here and handed down (no
+    section deduplicates again): an item that errored and then finished on a resumed run is not an
+    error any more, and the last record of each case_id is kept."""
+    return dedupe(drop_superseded_errors(records))
+
+
+def build_report(contents: StoreContents, store_path: str | Path = "", *,
+                 records: list[dict] | None = None) -> dict:
+    """Everything the report shows, as plain JSON (report.json); report.md is rendered from it.
+    ``records``: ``normalised(contents.records)``, where the caller has them already."""
+    records = normalised(contents.records) if records is None else records
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in records:
         kinds[r["kind"]][r["verdict"]] += 1
@@ -476,7 +454,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "networks": networks_section(records), "training_facts": training_facts_section(records),
         "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
-        "quality": quality_section(drop_superseded_errors(contents.records)),
+        "quality": quality_section(records),
     }
 
 
@@ -495,12 +473,13 @@ def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Pa
     import shutil
     import tempfile
 
+    from ..runs._store import WRITE_ERRNOS, StoreWriteError
     from ._markdown import to_markdown
     from ._plots import PLOT_NAMES, make_plots
-    from ._store import WRITE_ERRNOS, StoreWriteError
 
     out = Path(out_dir)
-    rep = build_report(contents, store_path)
+    records = normalised(contents.records)  # once, handed to every section and the plots
+    rep = build_report(contents, store_path, records=records)
     try:
         out.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
@@ -511,7 +490,7 @@ def render(contents: StoreContents, out_dir: str | Path, *, store_path: str | Pa
         raise
     try:
         if plots:
-            paths, note = make_plots(dedupe(drop_superseded_errors(contents.records)), rep, tmp)
+            paths, note = make_plots(records, rep, tmp)
             rep["plots"] = [p.name for p in paths]
             rep["plots_note"] = note
         else:

@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._summary import _num as _f
+from ._format import num as _f
 from ._summary import parametrization
 
 _CLAIMS = ("G1", "G2", "G1-net", "G2-net", "P")

@@ -13,7 +13,7 @@ Each profile is a list of ``SweepItem``s covering every claim the report speaks 
 - the Monte-Carlo convergence of the empirical NTK to H (section 3);
 - the training facts of section 4 (lazy, and the contrast parametrization that must fail them);
 - power checks: deliberately wrong bounds on a random-label case, which the verdict rule must
-  reject (``reports._power``), so the report shows the checks can fail.
+  reject (``reports.cases._power``), so the report shows the checks can fail.
 
 JAX compiles once per array shape, so every profile keeps the set of shapes small: one n, one
 width m and a few lengths L; everything else (scale, family, positions, seeds) is data.
@@ -26,10 +26,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._evaluate import BoundCase, MCDesign, ScalingDesign, TrainingFactsDesign
-from ._large import LargeNDesign
-from ._power import PowerDesign
-from ._sweep import SweepItem
+from ..cases._evaluate import BoundCase
+from ..cases._kernel_mc import MCDesign
+from ..cases._large import LargeNDesign
+from ..cases._power import PowerDesign
+from ..cases._scaling import ScalingDesign
+from ..cases._training_facts import TrainingFactsDesign
+from ._items import SweepItem
 
 
 @dataclass(frozen=True)
@@ -56,16 +59,16 @@ class GridProfile:
     # P's pre-registered held-out cases: a profile's list in theory/p_preregistration.json
     heldout: str | None = None
     training_facts: tuple[TrainingFactsDesign, ...] = ()
-    # the main job's power item (reports/_power.py): the BoundCase fields of one random-label
+    # the main job's power item (reports/cases/_power.py): the BoundCase fields of one random-label
     # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
     power: dict | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
-    # axes, reports/_quality.py): at every L, for these families and data seeds
+    # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
     widths: tuple[int, ...] = ()
     sweep_families: tuple[str, ...] = ("additive", "parity")
     sweep_seeds: tuple[int, ...] = (0,)
-    # G1 of the kernel interpolant at nested n (reports/_large.py), appended last (None: none)
+    # G1 of the kernel interpolant at nested n (reports/cases/_large.py), appended last (None: none)
     large: LargeNDesign | None = None
     note: str = ""
 
@@ -212,7 +215,7 @@ def bound_items(p: GridProfile) -> list[SweepItem]:
         items.append(BoundCase(L=L, family="additive", parametrization="contrast", **base))
     # The predicted bound P out of sample: its pre-registered cases (interpolation, extrapolation)
     if p.heldout is not None:
-        from ._calibrate import preregistered_cases
+        from ..cases._calibrate import preregistered_cases
 
         items += [case for _, _, case in preregistered_cases(p.heldout)]
     seen, out = set(), []
@@ -231,7 +234,7 @@ def scaling_items(p: GridProfile) -> list[SweepItem]:
 
 
 #: Profiles that are one design rather than a grid: 'large' is G1 and C_n for n up to 20,000 at
-#: L = 16 (``reports._large``; tens of minutes and about 4 GiB on a 2-core CPU).
+#: L = 16 (``reports.cases._large``; tens of minutes and about 4 GiB on a 2-core CPU).
 DESIGN_PROFILES = {"large": LargeNDesign()}
 
 
@@ -244,8 +247,8 @@ def default_items(profile: str = "default") -> list[SweepItem]:
 
     Bound cases come first: their compiled shapes are reused by every later case of the same
     length, and a partial run already has the rigorous checks."""
-    if profile == "real":  # real sequence data (the optional 'data' extra): reports/_real.py
-        from ._real import real_cases
+    if profile == "real":  # real sequence data (the optional 'data' extra): reports/cases/_real.py
+        from ..cases._real import real_cases
 
         return [SweepItem("real", c) for c in real_cases()]
     if profile in DESIGN_PROFILES:

@@ -8,7 +8,7 @@ violation by the same Hoeffding rule that judges the real bounds.
 
 ``BOUND_MUTANTS`` is the one list of these mutants: ``checks/test_bounds_trained.py`` asserts on
 them at the ci profile's sizes and ``PowerDesign`` items put them in the main job's report
-(``reports._grid``), where each appears as a ``kind = "power"`` record. A mutant with
+(``reports.runs._grid``), where each appears as a ``kind = "power"`` record. A mutant with
 ``asserted = False`` is recorded but expected to pass unnoticed at CPU sizes (the bound's slack
 hides it; its ``why`` says where it is caught instead); it is never claimed as power.
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import theory as T
 
 from ._evaluate import BoundCase, _mutated, _verdict, evaluate_bound_case
-from ._store import make_record
+from ._records import make_record
 
 
 @dataclass(frozen=True)

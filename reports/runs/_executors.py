@@ -38,7 +38,6 @@ class LocalExecutor:
 
 
 EXECUTORS = ("local", "ray")
-RAY_EXTRA_MESSAGE = "the ray executor needs the [ray] extra: pip install -e '.[ray]'"
 
 
 def make_executor(name: str, address: str | None = None, **kw) -> Executor:
@@ -57,14 +56,14 @@ def make_executor(name: str, address: str | None = None, **kw) -> Executor:
                              "--address and the Ray options need --executor ray")
         return LocalExecutor()
     if name == "ray":
+        import inspect
+
+        from ._ray import RAY_EXTRA_MESSAGE, RayExecutor
+
         try:
             import ray  # noqa: F401
         except ImportError as e:
             raise ImportError(RAY_EXTRA_MESSAGE) from e
-        import inspect
-
-        from ._ray import RayExecutor
-
         allowed = set(inspect.signature(RayExecutor).parameters) - {"address"}
         unknown = sorted(set(kw) - allowed)
         if unknown:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from ._render import derived_claim_rows, normalised
 from ._summary import claim_summaries
 
 BASELINE_SCHEMA = 1
@@ -46,7 +47,7 @@ def default_baseline_path() -> Path:
             return Path(str(p))
     except (ModuleNotFoundError, TypeError):  # pragma: no cover - exotic loaders
         pass
-    return Path(__file__).with_name("baseline.json")
+    return Path(__file__).parent.parent / "baseline.json"
 
 
 def _rank(verdict: str | None) -> int:
@@ -71,9 +72,9 @@ def _f(x) -> float | None:
 
 
 def summarize_for_baseline(records: list[dict]) -> dict[str, dict]:
+    """The baseline's rows of a store's records (normalised here, as for the report)."""
     out = {}
-    from ._render import derived_claim_rows
-
+    records = normalised(records)
     for row in claim_summaries(records) + derived_claim_rows(records):
         entry = {"claim": row["claim"], "kind": row.get("kind"), "provenance": row["provenance"],
                  "verdict": row["verdict"], "cases": row["cases"], "violations": row.get("violations")}

@@ -1,11 +1,11 @@
-"""The sweep runner: evaluate a list of items, append their records as they finish, resume.
+"""Sweep items: one unit of work each, how it is evaluated, and what a failed one yields.
 
 An item is one unit of work (a bound case, a scaling design, a kernel Monte-Carlo design). Its
 ``item_id`` is a stable hash of its kind and specification; every record it produces carries
-that id, and all of an item's records are appended with a single write. Resuming skips items
-whose id is already in the store, so an interrupted sweep never redoes, duplicates or loses a
-finished item. An item that raises is recorded as an 'error' record (and retried on resume),
-never silently dropped.
+that id, and all of an item's records are appended with a single write. An item that raises is
+recorded as an 'error' record (and retried on resume), never silently dropped; a task that an
+executor lost (``failure_result``) gives 'error' records too. The executors (``_executors``,
+``_ray``) run ``evaluate_item``; ``_sweep.run_sweep`` feeds them and stores what they return.
 """
 
 from __future__ import annotations
@@ -16,23 +16,14 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
-from ._evaluate import (
-    BoundCase,
-    MCDesign,
-    ScalingDesign,
-    TrainingFactsDesign,
-    complexity_records,
-    evaluate_bound_case,
-    fit_scaling,
-    kernel_mc_records,
-    scaling_record,
-    training_facts_records,
-)
-from ._executors import LocalExecutor
-from ._large import LargeNDesign, large_n_records
-from ._power import PowerDesign, power_records
-from ._real import RealCase, evaluate_real_case
-from ._store import ResultsStore, make_record
+from ..cases._evaluate import BoundCase, evaluate_bound_case
+from ..cases._kernel_mc import MCDesign, kernel_mc_records
+from ..cases._large import LargeNDesign, large_n_records
+from ..cases._power import PowerDesign, power_records
+from ..cases._real import RealCase, evaluate_real_case
+from ..cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
+from ..cases._training_facts import TrainingFactsDesign, training_facts_records
+from ._store import make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
           "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
@@ -126,58 +117,3 @@ def failure_result(batch, exc: BaseException):
     if isinstance(batch, (list, tuple)) and all(isinstance(b, SweepItem) for b in batch):
         return [failure_records(b, reason) for b in batch]
     raise exc
-
-
-@dataclass
-class SweepResult:
-    total: int
-    skipped: int
-    evaluated: int
-    errors: int
-    records: int
-
-
-def run_sweep(items: list[SweepItem], store: ResultsStore, *, executor=None, resume: bool = True,
-              progress: bool = True, batch_size: int = 1, stop=None) -> SweepResult:
-    """Evaluate ``items`` with ``executor`` (local by default), appending to ``store``.
-
-    ``batch_size`` items go to each executor task (evaluated one after another in one worker;
-    each item's records are still appended with their own single write as the task returns).
-    ``stop``: a callable checked after every stored result; when it returns true the sweep
-    raises KeyboardInterrupt (the CLI's flag for an interrupt that Python swallowed).
-    """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size = {batch_size!r} must be an integer >= 1")
-    executor = executor or LocalExecutor()
-    done = store.done_items() if resume else set()
-    todo = [it for it in items if it.item_id not in done]
-    if batch_size == 1:
-        work, fn = todo, evaluate_item
-    else:
-        work = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
-        fn = evaluate_batch
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc=f"sweep ({executor.name})", unit="item")
-    errors = nrec = 0
-    results = executor.map_unordered(fn, work)
-    try:
-        for _, res in results:
-            for recs in ([res] if batch_size == 1 else res):
-                store.append_many(recs)
-                nrec += len(recs)
-                errors += sum(r["verdict"] == "error" for r in recs)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix_str(recs[0].get("claim", "") if recs else "")
-            if stop is not None and stop():
-                raise KeyboardInterrupt
-    finally:
-        close = getattr(results, "close", None)
-        if close is not None:  # a generator: lets the executor cancel the tasks still in flight
-            close()
-        if bar is not None:
-            bar.close()
-    return SweepResult(len(items), len(items) - len(todo), len(todo), errors, nrec)

@@ -1,4 +1,4 @@
-"""The report's real-data section (records of kind 'real', ``reports/_real.py``).
+"""The report's real-data section (records of kind 'real', ``reports/cases/_real.py``).
 
 ``real_section`` collects the numbers into report.json's ``real`` entry (None when the store has
 no real-data records); ``real_markdown`` renders it. Every verdict shown (vacuous, violation,
@@ -13,8 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._real import NET_TOKENISATION, NO_PUBLISHED_ROW, NOT_FOUND, UCR_SUMMARY_SOURCE
-from ._store import dedupe
+from ..cases._real import NET_TOKENISATION, NO_PUBLISHED_ROW, NOT_FOUND, UCR_SUMMARY_SOURCE
+from ._format import fmt
+from ._format import table as _table
 
 
 def _mean(xs):
@@ -163,7 +164,7 @@ def _by_tokenisation(kernel_rows, mc) -> list[dict]:
 
 
 def real_section(records: list[dict]) -> dict | None:
-    recs = [r for r in dedupe(records) if r["kind"] == "real"]
+    recs = [r for r in records if r["kind"] == "real"]  # normalised once by the report
     if not recs:
         return None
     kernel_rows = _kernel(recs)
@@ -220,9 +221,6 @@ def _comparison(tok_rows, mc) -> list[dict]:
 # ---- markdown --------------------------------------------------------------------------------------
 
 def real_markdown(rep: dict) -> list[str]:
-    from ._markdown import _table
-    from ._render import fmt
-
     sec = rep.get("real")
     if not sec:
         return []

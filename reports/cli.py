@@ -42,7 +42,7 @@ EXIT_CODES = f"""exit codes:
 _interrupted = False
 
 #: The sweep grids' names (``_grid.PROFILES``, which imports JAX, and 'real', the real-data
-#: sweep of reports/_real.py; a test keeps them equal).
+#: sweep of reports/cases/_real.py; a test keeps them equal).
 RUN_PROFILES = ("default", "gpu", "large", "quality", "real", "thorough", "tiny")
 
 
@@ -74,7 +74,7 @@ def _err(msg: str) -> None:
 
 
 def _read_store(path: str):
-    from ._store import read_records
+    from .runs._store import read_records
 
     try:
         contents = read_records(path)
@@ -116,7 +116,7 @@ def _interpret(path: str, fn, *args, **kw):
 def _summary_table(rep: dict) -> str:
     from tabulate import tabulate
 
-    from ._render import fmt
+    from .render._format import fmt
 
     rows = [[c.get("key", c["claim"]), c["provenance"], fmt(c["cases"]), fmt(c.get("violations")),
              fmt(c.get("non_vacuous_fraction"), 2), fmt(c.get("slack_median")), c["verdict"]]
@@ -126,8 +126,8 @@ def _summary_table(rep: dict) -> str:
 
 
 def _do_render(store: str, out: str | None, *, plots: bool = True) -> dict:
-    from ._render import render
-    from ._store import StoreWriteError
+    from .render._render import render
+    from .runs._store import StoreWriteError
 
     contents = _read_store(store)
     out_dir = Path(out) if out else Path(store).resolve().parent / "report"
@@ -153,12 +153,12 @@ def cmd_render(a) -> int:
 
 def _executor(name: str, address: str | None):
     try:
-        from ._executors import make_executor
+        from .runs._executors import make_executor
     except ImportError:
         make_executor = None
     if make_executor is None:
         if name == "local":
-            from ._executors import LocalExecutor
+            from .runs._executors import LocalExecutor
 
             return LocalExecutor()
         raise CLIError(f"executor {name!r} is not available in this installation")
@@ -190,12 +190,12 @@ def _infer_profiles(records: list[dict]) -> set[str]:
     """Run profiles a store's records can belong to: their stamps, else (stores written before
     stamps) every grid that holds all their item ids (the default grid's items are also the
     quality grid's, so an unstamped default store fits both), else the grids sharing any id."""
-    from ._store import store_profiles
+    from .runs._store import store_profiles
 
     stamped = store_profiles(records)
     if stamped:
         return stamped
-    from ._grid import default_items
+    from .runs._grid import default_items
 
     ids = {r.get("item_id") for r in records if r.get("item_id")}
     grids = {f"run:{p}": {it.item_id for it in default_items(p)}
@@ -205,7 +205,7 @@ def _infer_profiles(records: list[dict]) -> set[str]:
 
 
 def cmd_run(a) -> int:
-    from ._store import StoreBusyError, StoreLock
+    from .runs._store import StoreBusyError, StoreLock
 
     out = Path(a.out)
     _prepare_out(out)
@@ -217,10 +217,10 @@ def cmd_run(a) -> int:
 
 
 def _run_locked(a, out: Path) -> int:
-    from ._case_validation import ResourceError, check_resources
-    from ._grid import default_items
-    from ._store import ResultsStore, store_profiles
-    from ._sweep import run_sweep
+    from .cases._case_validation import ResourceError, check_resources
+    from .runs._grid import default_items
+    from .runs._store import ResultsStore, store_profiles
+    from .runs._sweep import run_sweep
 
     profile = f"run:{a.profile}"
     store_path = out / "results.jsonl"
@@ -323,7 +323,7 @@ def _csv(text: str, name: str, conv, allowed: str) -> list:
 
 
 def _real_items(a):
-    """The real profile's items, or those of ``--dataset`` / tokenisation flags (reports/_real.py).
+    """The real profile's items, or those of ``--dataset`` / tokenisation flags (reports/cases/_real.py).
     Every dataset is resolved and both its files parsed first, so an unknown name or a malformed
     file is one line before anything runs."""
     import itertools
@@ -331,8 +331,8 @@ def _real_items(a):
 
     import models as M
 
-    from ._real import real_cases
-    from ._sweep import SweepItem
+    from .cases._real import real_cases
+    from .runs._sweep import SweepItem
 
     positive = None if a.positive is None else tuple(p.strip() for p in a.positive.split(","))
     if positive is not None and a.dataset is None:
@@ -371,7 +371,7 @@ def _real_items(a):
 
 
 def cmd_compare(a) -> int:
-    from ._compare import compare, default_baseline_path, load_baseline, summarize_for_baseline
+    from .render._compare import compare, default_baseline_path, load_baseline, summarize_for_baseline
 
     contents = _read_store(a.store)
     path = Path(a.baseline) if a.baseline else default_baseline_path()
@@ -379,7 +379,7 @@ def cmd_compare(a) -> int:
         baseline = load_baseline(path)
     except (FileNotFoundError, ValueError) as e:
         raise CLIError(str(e)) from None
-    from ._store import store_profiles
+    from .runs._store import store_profiles
 
     want = baseline.get("profile")
     have = store_profiles(contents.records)
@@ -402,8 +402,8 @@ def cmd_compare(a) -> int:
 def cmd_baseline(a) -> int:
     import json
 
-    from ._compare import make_baseline
-    from ._store import store_profiles
+    from .render._compare import make_baseline
+    from .runs._store import store_profiles
 
     contents = _read_store(a.store)
     stamped = store_profiles(contents.records)
@@ -441,7 +441,7 @@ def _case_text(arg: str) -> str:
 
 
 def cmd_case(a) -> int:
-    from ._case_validation import precheck_case_json
+    from .cases._case_validation import precheck_case_json
 
     text = _case_text(a.json)
     try:  # before JAX is imported: a typo is reported at once
@@ -451,9 +451,9 @@ def cmd_case(a) -> int:
 
     from tabulate import tabulate
 
-    from ._case_validation import ResourceError, check_resources
-    from ._evaluate import BoundCase, evaluate_bound_case
-    from ._render import fmt
+    from .cases._case_validation import ResourceError, check_resources
+    from .cases._evaluate import BoundCase, evaluate_bound_case
+    from .render._format import fmt
 
     try:
         case = BoundCase.from_json(text)
@@ -495,7 +495,7 @@ def _negative(x) -> bool:
 
 def _interval(lcb, ucb) -> str:
     """A Hoeffding interval for display: a risk is >= 0, so a negative lower end shows as 0."""
-    from ._render import fmt_interval
+    from .render._format import fmt_interval
 
     return fmt_interval(lcb, ucb)
 
@@ -533,8 +533,8 @@ class _elapsed_bar:
 
 
 def _jax_cache() -> None:
-    """The persistent compilation cache (reports._jaxcache): on by default, location printed once."""
-    from ._jaxcache import enable_compilation_cache
+    """The persistent compilation cache (reports.runs._jaxcache): on by default, location printed once."""
+    from .runs._jaxcache import enable_compilation_cache
 
     enable_compilation_cache(announce=True)
 
@@ -559,7 +559,7 @@ def _fraction(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._case_validation import case_fields_help
+    from .cases._case_validation import case_fields_help
 
     p = _Parser(prog="rnn-gen-checks", description=(
         "Theorem checks for the learning theory of RNNs (Wang et al. 2021): run the default sweep, "
@@ -663,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_calibrate(args) -> int:
     import theory as T
 
-    from ._calibrate import calibrate
+    from .cases._calibrate import calibrate
 
     out = Path(args.out) if args.out else T.CALIBRATION_PATH
     if out.exists() and out.is_dir():
@@ -678,7 +678,7 @@ def cmd_calibrate(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ._store import StoreWriteError
+    from .runs._store import StoreWriteError
 
     args = build_parser().parse_args(argv)
     try:

@@ -37,9 +37,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from ._store import dedupe
 from ._summary import (
-    _bound_summary,  # the claims table's slack rule, not a second one
+    _bound_summary,  # the claims table\x27s slack rule, not a second one
     p_preregistration_status,
     p_region,
 )
@@ -121,7 +120,7 @@ def _where_vacuous(recs: list[dict]) -> str:
 
 def answer_first(records: list[dict]) -> dict:
     """Rows of the opening section (see the module docstring) and its one-sentence answer."""
-    real = [r for r in dedupe(records) if r.get("kind") == "bound" and r.get("claim") in PREDICTORS
+    real = [r for r in records if r.get("kind") == "bound" and r.get("claim") in PREDICTORS
             and not r.get("metrics", {}).get("mutant")]
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for r in real:

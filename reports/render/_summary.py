@@ -15,15 +15,7 @@ import numpy as np
 
 import theory as T
 
-from ._store import dedupe
-
-
-def _num(x):
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return float("nan")
-    return v
+from ._format import num as _num
 
 
 def _provenance(claim: str) -> str:
@@ -114,8 +106,8 @@ def p_preregistration_status() -> dict | None:
 
 
 def claim_summaries(records: list[dict]) -> list[dict]:
-    """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries)."""
-    records = dedupe(records)
+    """One summary row per claim present in ``records`` (mutants excluded; see mutant_summaries).
+    ``records``: normalised (``_render.normalised``: one per case_id)."""
     real = [r for r in records if not r.get("metrics", {}).get("mutant")]
     rows = []
     by_claim: dict[str, list[dict]] = {}
@@ -173,11 +165,11 @@ def mutant_summaries(records: list[dict]) -> list[dict]:
     """How each deliberately wrong bound or kernel fared: an asserted one must have been rejected;
     one with ``asserted`` False is shown for information (the bound's slack hides it)."""
     rows = []
-    for r in dedupe(records):
+    for r in records:
         if r["kind"] == "power":
             rows.append({"mutant": r["config"].get("mutant"), "claim": r["claim"],
                          "rejected": r["verdict"] == "rejected",
-                         # a mutant recorded for information (reports._power: asserted False)
+                         # a mutant recorded for information (reports.cases._power: asserted False)
                          "asserted": bool(r["config"].get("asserted", True)),
                          "detail": r.get("note", "")})
     return rows

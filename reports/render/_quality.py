@@ -36,7 +36,9 @@ from scipy import stats
 
 import theory as T
 
-from ._summary import _num
+from ._format import fmt
+from ._format import num as _num
+from ._format import table as _table
 
 #: Hyperparameter axes of the granulated tau -> the config keys that vary with the axis (derived
 #: keys move with it: N = l0 + 1 = L for all-position targets, steps = n for online SGD, the
@@ -266,9 +268,6 @@ def quality_section(records: list[dict]) -> dict:
 
 def quality_markdown(q: dict) -> list[str]:
     """The report.md section for ``quality_section``'s dict."""
-    from ._markdown import _table
-    from ._render import fmt
-
     out = ["## Bound quality: ranking the generalization gap", "",
            "Per configuration (seeds averaged): gap = network test risk - train risk. tau = Kendall's "
            f"tau-b between the measure and the gap across configurations, [{q['bootstrap']['level']:.0%} "

@@ -27,14 +27,8 @@ import numpy as np
 import models as M
 import theory as T
 
+from ._calibration_grid import C_LS, C_NS, C_SEEDS, DOMAIN, GAP_LS, GAP_MS, GAP_NS, NVAR_SHAPES
 from ._evaluate import BoundCase, evaluate_bound_case
-
-DOMAIN = {"d": 5, "scale": 1.0, "method": "gd", "parametrization": "lazy", "f": "sin",
-          "steps": 150, "lr_frac": 1.0, "L_range": [2, 8], "m_range": [64, 256],
-          "n_range": [200, 1600]}
-C_LS, C_NS, C_SEEDS = (2, 4, 8), (200, 400, 800, 1600), (0, 1)
-NVAR_SHAPES = ((1, 0), (2, 1), (2, 3), (3, 2), (3, 7))  # (N, l_0), when they fit in L
-GAP_LS, GAP_MS, GAP_NS = (2, 4, 8), (64, 128, 256), (200, 1600)
 
 
 def nvar_positions(L: int, N: int, l0: int) -> tuple[int, ...] | None:

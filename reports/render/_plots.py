@@ -10,7 +10,7 @@
 - position_effect.png: first-token vs last-token targets (section 3);
 - kernel_convergence.png: ||K_m - H|| / ||H|| against m with an m^{-1/2} reference (section 3);
 - quality_scatter.png: each bound / measure against the generalization gap, one panel per measure,
-  one point per configuration, with Kendall's tau (reports/_quality.py).
+  one point per configuration, with Kendall's tau (reports/render/_quality.py).
 - g1_large_n.png: G1's non-vacuous fraction and median bound against n per concept class (the
   large-n design, ``--profile large``).
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._render import num
+from ._format import num
 
 
 def _mpl():

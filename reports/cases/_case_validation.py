@@ -26,6 +26,8 @@ import numpy as np
 SCALE_RANGE = (1e-3, 1e3)
 SEED_MAX = 2**32 - 1  # NumPy's and JAX's seed range
 FORCE_ENV = "RNN_CHECKS_FORCE"
+#: The target families a ``BoundCase`` may name (``models`` builds each).
+FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 
 
 def short(v, limit: int = 80) -> str:
@@ -75,8 +77,6 @@ def check_bound_case(case) -> None:
     """
     import models as M
 
-    from ._evaluate import FAMILIES
-
     _check_case_fields(case, {"family": FAMILIES, "f": M.FUNCTIONS, "method": M.METHODS,
                               "parametrization": tuple(M.PARAMETRIZATIONS)})
     if case.positions is not None:
@@ -85,7 +85,7 @@ def check_bound_case(case) -> None:
 
 def _check_case_fields(case, choices: dict) -> None:
     """The checks of ``check_bound_case`` that need no JAX (``precheck_case_json`` runs them
-    before the CLI imports it), with the string fields' choices passed in."""
+    before the CLI imports it), with the string fields\x27 choices passed in."""
     for name in ("L", "d", "m", "n", "n_test", "seeds"):
         _int(name, getattr(case, name), 1)
     _int("steps", case.steps, 1, 10_000_000)

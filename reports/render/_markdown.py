@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate
-
+from ._format import fmt, fmt_interval
+from ._format import table as _table
 from ._networks import audit_markdown, networks_markdown, training_facts_markdown
 from ._quality import quality_markdown
 from ._real_report import real_markdown
-from ._render import fmt, fmt_interval
-
-
-def _table(rows, headers) -> str:
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def _distinguish(rows: list[list[str]], headers: list[str], configs: list[dict], nkey: int):

@@ -32,7 +32,7 @@ import numpy as np
 import models as M
 import theory as T
 
-from ._store import make_record
+from ._records import make_record
 
 LARGE_FAMILIES = ("additive", "n-variable", "parity", "random-labels")
 
