@@ -106,11 +106,10 @@ def test_large_n_design_records_and_report(tmp_path):
     assert len(g1) == 2 * 4 * 2 and len([r for r in recs if r["kind"] == "large-n"]) == 1
     # one record recomputed the direct way: the same sample, the same target, g1_bound on H[:n, :n]
     r = next(r for r in g1 if r["config"]["family"] == "parity" and r["config"]["n"] == 10)
-    import jax
 
     import models as M
 
-    X32 = M.TokenDistribution(design.L, design.d).sample(jax.random.split(jax.random.key(0))[0], 30)
+    X32 = M.TokenDistribution(design.L, design.d).sample(M.stream_key(design.data_seed, "train"), 30)
     y = np.asarray(design.case("parity", r["config"]["target_seed"], 30).target()(X32), np.float64)
     X = np.asarray(X32, np.float64)
     ref = T.g1_bound(T.ntk_gram(X[:10]), y[:10], design.delta)
