@@ -3,7 +3,7 @@
 For each generated configuration: networks from ``seeds`` initializations train in one vmapped
 call; G1 is evaluated for the minimum-norm kernel interpolant (the object it is rigorous for)
 and G2 for each network's linearization f_lin; risks are estimated on fresh test samples; a
-violation is declared only when the Hoeffding lower confidence bound of the test risk (level
+violation is declared only when the Chernoff-KL lower confidence bound of the test risk (level
 delta_test) exceeds the bound. ``hypothesis.target`` on test risk / bound makes the thorough
 profile climb toward the tightest cases; a violation shrinks to a minimal configuration whose
 failure message carries the configuration, seed and a one-line reproduction command.

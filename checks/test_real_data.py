@@ -58,7 +58,7 @@ def test_label_separation_rule():
     assert ok.applies and ok.separated and ok.verdict == "separated" and ok.ratio == 2.5
     bad = T.label_separation(10.0, [25.0, 15.0], 0.95, 0.5, 1000)  # the smallest seed decides
     assert bad.applies and not bad.separated and bad.verdict == "NOT separated"
-    # the kernel must beat the majority class by more than the Hoeffding margin
+    # the kernel must beat the majority class by more than the Chernoff-KL margin
     na = T.label_separation(10.0, [11.0], 0.55, 0.5, 100)
     assert not na.applies and na.verdict.startswith("not applicable")
     assert T.label_separation(10.0, [11.0], 0.55, 0.5, 100_000).applies

@@ -45,7 +45,7 @@ def _answer(rep) -> list[str]:
     out.append(_table(rows, ["claim", "bound for", "cases", "held", "violations", "non-vacuous",
                              "bound (median)", "its risk (median)", "network risk (median)",
                              "gap network vs reference (median)", "vacuous where (vacuous/cases)"]))
-    out += ["", "Held: no violation (the Hoeffding lower confidence bound of the test risk never exceeded "
+    out += ["", "Held: no violation (the Chernoff-KL lower confidence bound of the test risk never exceeded "
             "the bound). Non-vacuous: bound < 1. 'Its risk' is the test risk of the predictor the bound "
             "is for; the network's own risk and its mean clipped gap to the reference predictor (f_lin "
             "for G2, the kernel predictor for G1-net) are shown beside it. Diverged runs have no bound "
@@ -74,7 +74,7 @@ def _power_line(rep) -> list[str]:
 
 def _claims(rep) -> list[str]:
     out = ["## Claims", "",
-           "Bound claims: a violation is declared only when the Hoeffding lower confidence bound of "
+           "Bound claims: a violation is declared only when the Chernoff-KL lower confidence bound of "
            "the test risk exceeds the bound; the observed violation rate is compared with the "
            "allowed delta + delta_test (binomial p-value). A bound >= 1 is vacuous for a [0, 1] "
            "loss. Slack is bound / test risk.", ""]
@@ -121,7 +121,7 @@ def _violations(rep) -> list[str]:
     for i, v in enumerate(rep["violations"], 1):
         b = v["bound"]
         out += [f"### {i}. {v['claim']} violated (seed {v['seed']})", "",
-                f"- test risk {fmt(v['test_risk'], 4)} with Hoeffding interval "
+                f"- test risk {fmt(v['test_risk'], 4)} with Chernoff-KL interval "
                 f"{fmt_interval(v['test_lcb'], v['test_ucb'])} (n_test = {fmt(v['n_test'])})",
                 f"- bound {fmt(b['value'], 4)} = train {fmt(b['train_loss'], 4)} + main "
                 f"{fmt(b['main_term'], 4)} + confidence {fmt(b['confidence_term'], 4)} "

@@ -105,7 +105,7 @@ def networks_markdown(rep: dict) -> list[str]:
            "Test risks (mean over seeds and cases) of the four predictors, and the median of each "
            "bound rigorous for one of them: G1 for the interpolant, G2 for f_lin, G1-net and "
            "G2-net for the trained network itself (the bound of a reference predictor plus the "
-           "Hoeffding UCB of its distance to the network on fresh unlabelled inputs), P the "
+           "Chernoff-KL UCB of its distance to the network on fresh unlabelled inputs), P the "
            "predicted bound for the network. `viol` counts violations (risk LCB above the bound), "
            "`nv` is the non-vacuous fraction. Contrast-parametrization rows are the kernel "
            "regime's negative control.", ""]

@@ -203,7 +203,7 @@ def real_markdown(rep: dict) -> list[str]:
             "binary columns are our own task (no published counterpart).",
             ""]
     out += ["### True vs random labels (theory.label_separation, tag prior)", "",
-            "Rule: where the kernel interpolant's test accuracy LCB (Hoeffding, delta_test) exceeds "
+            "Rule: where the kernel interpolant's test accuracy LCB (Chernoff-KL, delta_test) exceeds "
             "the majority class, min over seeds C_n(random) >= factor * C_n(true) at the full n.", ""]
     rows = [[k["dataset"], k["tokenisation"], fmt(k["n"]), fmt(k["L"]), fmt(k["d"]),
              fmt(k["kernel_accuracy"]), fmt(k["svm_accuracy"]), fmt(k["majority_accuracy"]),

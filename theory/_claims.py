@@ -258,14 +258,14 @@ def _claims() -> dict[str, Claim]:
         Claim("G1-net", "The trained network under G1",
               "With probability >= 1 - delta - delta_gap, the trained network u_T has risk <= G1 of "
               "the kernel predictor f_ker (kernel GD/SGD at the network's step count and effective "
-              "step; the minimum-norm interpolant at convergence) + the Hoeffding UCB of "
+              "step; the minimum-norm interpolant at convergence) + the Chernoff-KL UCB of "
               "mean min(1, |u_T - f_ker|) on fresh unlabelled inputs.",
               "rigorous", "docs/theory.md section 4 (G1-net: risk(g) <= risk(h) + E min(1, |g - h|))",
               hypotheses=(H_L2, H_DELTA), functions=("net_bound", "kernel_gd_predictor",
                                                      "kernel_sgd_predictor", "rademacher_bound")),
         Claim("G2-net", "The trained network under G2",
               "With probability >= 1 - delta - delta_gap, the trained network u_T has risk <= G2 of "
-              "its linearization f_lin + the Hoeffding UCB of mean min(1, |u_T - f_lin|) on fresh "
+              "its linearization f_lin + the Chernoff-KL UCB of mean min(1, |u_T - f_lin|) on fresh "
               "unlabelled inputs.",
               "rigorous", "docs/theory.md section 4 (G2-net)", hypotheses=(H_L2, H_DELTA),
               functions=("net_bound", "g2_bound")),

@@ -5,7 +5,7 @@ NTK complexity is much larger for random labels than for true labels on real dat
 empirical regularity of earlier work, not a theorem of the paper (docs/theory.md section 0), so its
 tag is 'prior'. The rule here states it as a checkable property of one dataset:
 
-    if the kernel predictor *clearly* beats the majority class on the test split (the Hoeffding
+    if the kernel predictor *clearly* beats the majority class on the test split (the Chernoff-KL
     lower confidence bound of its accuracy, level delta_test, exceeds the majority-class test
     accuracy), then min over random-label seeds of C_n(random) >= factor * C_n(true).
 
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from models import check_float, check_int
 
-from ._bounds import hoeffding_lcb
+from ._bounds import kl_lcb
 
 PROVENANCE = "prior"
 
@@ -52,7 +52,7 @@ def label_separation(C_true: float, C_random, kernel_accuracy: float, majority_a
     check_float("majority_accuracy", majority_accuracy, low=0.0, high=1.0)
     n_test = check_int("n_test", n_test, low=1)
     check_float("factor", factor, low=1.0)
-    lcb = hoeffding_lcb(kernel_accuracy, n_test, delta_test)
+    lcb = kl_lcb(kernel_accuracy, n_test, delta_test)
     applies = lcb > majority_accuracy
     ratio = min(C_random) / C_true
     separated = ratio >= factor
