@@ -537,7 +537,7 @@ def test_residual_check_catches_wrong_rate(store):
 # ---- the claim registry ----------------------------------------------------------------------------
 
 def test_every_claim_has_a_valid_provenance():
-    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior"}
+    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior", "declared"}
     for cid, c in T.REGISTRY.items():
         assert c.id == cid and c.provenance in T.PROVENANCE_TAGS, cid
         assert c.statement and c.source and c.title
@@ -551,6 +551,61 @@ def test_every_claim_has_a_valid_provenance():
         assert tag in T.PROVENANCE_TAGS, name
     with pytest.raises(ValueError, match=r"provenance 'theorem' not in"):
         T.Claim("X", "t", "s", "theorem", "nowhere")
+
+
+def _statement_term(text: str):
+    """A formula term as the registry writes it, made a Python function of the bound's symbols:
+    juxtaposition is a product ("2 Bbar", "3(", ")(", "2n"), |j| is abs(j), tr H / tr K_m is trace."""
+    import re
+
+    e = text.replace("|j|", "abs(j)").replace("tr H", "trace").replace("tr K_m", "trace")
+    e = re.sub(r"(?<=[\w)])\s+(?=[\w(])", "*", e)
+    e = re.sub(r"(?<=\d)(?=[A-Za-z(])", "*", e)
+    e = e.replace(")(", ")*(")
+    return lambda **v: eval(e, {"sqrt": math.sqrt, "log": math.log, "abs": abs}, v)
+
+
+#: claim -> (the function evaluating it, {formula as the statement writes it: BoundResult field})
+_STATEMENT_TERMS = {
+    "G1": {"2 Bbar sqrt(tr H)/n": "main_term",
+           "3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n))": "confidence_term"},
+    "G2": {"2 Bbar sqrt(tr K_m)/n": "main_term",
+           "3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n))": "confidence_term"},
+    "P-THT": {"3 sqrt(log(2/delta)/(2n))": "confidence_term"},
+}
+
+
+@given(B=st.floats(1e-3, 1e3), trace=st.floats(1e-2, 1e4), n=sample_ns, delta=deltas,
+       loss=st.floats(0.0, 1.0))
+@example(B=0.5, trace=10.0, n=20, delta=0.05, loss=0.1)  # j < 0: the two-sided grid's |j|
+def test_registry_statements_match_the_implemented_terms(B, trace, n, delta, loss):
+    """The registry's statement of each bound, where it writes a term as a formula, is the term
+    the code computes: each formula must appear verbatim and evaluate to the implemented value
+    (float64, same operations up to order: 1e-12 relative)."""
+    res = T.rademacher_bound(B, trace, n, delta, loss)
+    sym = {"Bbar": res.B_grid, "trace": res.trace, "n": n, "delta": delta, "j": res.grid_index}
+    tht = T.tht_bound(train_loss=loss, n=n, L=3, delta=delta, beta_V=1.0, beta_W=0.5, beta_U=1.0,
+                      X_fro=1.0, X_col1=1.0, fisher_rao=1.0, lambda_min=0.5)
+    results = {"G1": res, "G2": res, "P-THT": tht}
+    for claim, terms in _STATEMENT_TERMS.items():
+        statement = T.get_claim(claim).statement
+        assert "train loss" in statement, claim
+        for text, field in terms.items():
+            assert text in statement, (claim, text)
+            got = _statement_term(text)(**sym)
+            assert got == pytest.approx(getattr(results[claim], field), rel=1e-12), (claim, text)
+    for claim in ("G1-net", "G2-net"):  # the gap term: the suite's Chernoff-KL UCB at delta_gap
+        statement = T.get_claim(claim).statement
+        assert "Chernoff-KL UCB" in statement and "1 - delta - delta_gap" in statement, claim
+
+
+@pytest.mark.selftest
+def test_statement_check_catches_the_one_sided_weights():
+    """The first G1 statement's confidence term, log(2(j+1)(j+2)/delta), is not the code's."""
+    res = T.rademacher_bound(0.5, 10.0, 20, 0.05)
+    old = _statement_term("3 sqrt(log(2(j+1)(j+2)/delta)/(2n))")(
+        j=res.grid_index, delta=0.05, n=20)
+    assert old != pytest.approx(res.confidence_term, rel=1e-12)
 
 
 def test_hypotheses_report_unmet_conditions():

@@ -221,8 +221,10 @@ def _validity(name: str, cs: list[dict]) -> dict:
     viol = sum(T.is_violation(c["test_risk"], c["n_test"], c["value"], c["delta_test"]) for c in judged)
     if not judged:
         return {"cases": len(cs), "violations": viol, "violation_rate": None, "allowed_rate": None,
-                "p_value": None, "validity_note": "a fitted envelope: judged per case, no allowed rate"
-                if name == "P" else "allowed rate unknown"}
+                "p_value": None, "validity_note": {
+                    "P": "a fitted envelope: judged per case, no allowed rate",
+                    "P-THT": "evaluated at its own norms without the union bound over levels: "
+                             "no validity verdict"}.get(name, "allowed rate unknown")}
     rt = T.violation_rate_test(viol, len(judged), T.allowed_violation_rate(
         (c["delta"], c["delta_test"], None) for c in judged))
     return {"cases": len(judged), "violations": viol, "violation_rate": rt.observed_rate,

@@ -158,8 +158,7 @@ def claim_summaries(records: list[dict]) -> list[dict]:
             tag = T.get_claim(base).provenance
             if r["kind"] == "rate-fit" and claim == "K-mc":  # the limit is exact, its rate fitted
                 tag = "exact (Monte-Carlo rate)"
-            elif r["kind"] == "rate-fit" and claim == "T-gd":  # a declared law on the network
-                tag = "declared law (training facts)"
+            # T-gd: the registry's tag, "declared" (a law of ours on the network)
             rows.append({"claim": claim, "key": fit_key(r), "kind": r["kind"],
                          "provenance": tag, "cases": 1,
                          "violations": 0 if r["verdict"] == "supported" else None,

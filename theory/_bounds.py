@@ -38,7 +38,7 @@ PROVENANCE = {
     "g2_bound": "rigorous",
     "rademacher_bound": "rigorous",
     "complexity": "exact",
-    "sample_size": "rigorous",
+    "sample_size": "exact",  # arithmetic at a fixed C; C_n grows with n, so not a sample complexity
     "gd_residual_bound": "exact",
     "linearized_gd_trajectory": "exact",
     "weight_movement_limit": "exact",
@@ -270,7 +270,12 @@ def complexity(H, y) -> float:
 
 def sample_size(C: float, eps: float, delta: float = 0.05, *, mean_diag: float = 1.0,
                 gamma: float = 1.1) -> int:
-    """Smallest n with G1's leading and confidence terms <= eps, for complexity C.
+    """Smallest n with G1's leading and confidence terms <= eps, for complexity C held fixed (exact).
+
+    Not a sample complexity: it treats C as independent of n, while the measured C_n grows with
+    n at CPU sizes (slopes 0.26-0.96 in n for the sin classes, docs/theory.md section 4), so
+    n(eps) computed from C_n at one n understates the n that G1 needs; the tag is ``exact`` for
+    the arithmetic only.
 
     Since C = B^2 tr(H)/n = B^2 * mean_diag, B = sqrt(C / mean_diag) does not depend on n, so
     n(eps) = ceil( ((2 Bbar sqrt(mean_diag) + 3 sqrt(log(3(|j|+1)(|j|+2)/delta)/2)) / eps)^2 ) ~ 4 C / eps^2.

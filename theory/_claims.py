@@ -23,7 +23,9 @@ from types import MappingProxyType
 from ._growth import GrowthTest
 from ._prior_rnn import SOURCES
 
-PROVENANCE_TAGS = ("exact", "rigorous", "paper-claim", "prior")
+#: docs/theory.md section 0. "declared": a law of this project's own (not the paper's, not a
+#: theorem), with thresholds declared before the measurement it judges (T-gd's network law).
+PROVENANCE_TAGS = ("exact", "rigorous", "paper-claim", "prior", "declared")
 
 Config = Mapping[str, object]
 
@@ -244,14 +246,17 @@ def _claims() -> dict[str, Claim]:
                                     "fit's noise over 3-4 widths with a few seeds each")},
               functions=("ntk_gram",)),
         Claim("G1", "A-priori data-dependent bound (kernel limit)",
-              "With probability >= 1 - delta over the sample, the minimum-norm NTK interpolant has "
-              "risk <= 2 Bbar sqrt(tr H)/n + 3 sqrt(log(2(j+1)(j+2)/delta)/(2n)), Bbar the grid "
-              "value above B = sqrt(y^T H^{-1} y).",
+              "With probability >= 1 - delta over the sample, every predictor of RKHS norm <= B, "
+              "the minimum-norm NTK interpolant (train loss 0) among them, has "
+              "risk <= train loss + 2 Bbar sqrt(tr H)/n + 3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n)), "
+              "Bbar = gamma^j the smallest point of the two-sided grid gamma^j, j in Z, at or above "
+              "B = sqrt(y^T H^{-1} y) (union-bound weights 2 delta / (3 (|j|+1)(|j|+2))).",
               "rigorous", "docs/theory.md section 4 (Rademacher complexity + union bound over a grid)",
               hypotheses=(H_L2, H_DELTA), functions=("g1_bound", "complexity")),
         Claim("G2", "A-posteriori bound for the trained network's linearization",
-              "With probability >= 1 - delta, f_lin of the trained W has risk <= train loss of f_lin "
-              "+ 2 Bbar sqrt(tr K_m)/n + confidence, B = ||W_T - W_0||_F; the gap "
+              "With probability >= 1 - delta, f_lin of the trained W has "
+              "risk <= train loss + 2 Bbar sqrt(tr K_m)/n + 3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n)) "
+              "(train loss of f_lin, Bbar the grid point at or above B = ||W_T - W_0||_F); the gap "
               "|f(W_T) - f_lin| is measured and reported separately.",
               "rigorous", "docs/theory.md section 4", hypotheses=(H_L2, H_DELTA, H_INIT),
               functions=("g2_bound",)),
@@ -285,7 +290,8 @@ def _claims() -> dict[str, Claim]:
               "real network (lazy parametrization) the relative linearization gap on test inputs "
               "and the relative NTK drift shrink with m (fitted slope <= -0.3) and are <= 0.05 at "
               "the largest width; the contrast parametrization must fail this law.",
-              "exact", "docs/theory.md section 4 (training facts)", hypotheses=(H_L2, H_INIT, H_GD),
+              "declared", "docs/theory.md section 4 (training facts; the linearized-GD identities "
+              "are exact: see their functions' PROVENANCE)", hypotheses=(H_L2, H_INIT, H_GD),
               laws={"gap": LevelLaw(-0.3, 0.05, why="relative linearization gap on fresh test "
                                     "inputs, ||u_T - f_lin|| / ||f_lin||; lazy training predicts "
                                     "~ m^{-1/2} (Lee et al. 2019), measured -0.63 and 0.011 at "
