@@ -336,6 +336,7 @@ GRID = 200_000
 @example(mean=1.0, n=10, dt=0.01)
 @example(mean=0.1, n=1000, dt=0.01)
 @example(mean=1e-9, n=1, dt=0.5)  # a tiny mean at n = 1: the LCB underflows to ~0
+@example(mean=0.5, n=1, dt=1e-6)  # UCB 1 - 2.5e-13: q's float spacing limits kl's precision
 def test_kl_bounds_match_brute_force_inversion(mean, n, dt):
     eps = math.log(1.0 / dt) / n
     q = np.arange(GRID + 1) / GRID
@@ -345,11 +346,15 @@ def test_kl_bounds_match_brute_force_inversion(mean, n, dt):
     if inside.size:
         assert inside[0] - 1.0 / GRID <= lcb <= inside[0] + 1e-15
         assert inside[-1] - 1e-15 <= ucb <= inside[-1] + 1.0 / GRID
-    # the defining equation at an interior end: kl(mean || end) = eps (to the bisection's 2^-100
-    # in q, times |d kl / dq| <= 1 / (q (1 - q)), plus the log's rounding ~1e-16 * |log q|)
+    # the defining equation at an interior end: kl(mean || end) = eps, to the end's resolution
+    # (one float spacing of q, at least the bisection's 2^-100; near q = 1 a spacing is 1.1e-16
+    # absolute, a large relative step of 1 - q) times |d kl / dq| = |q - mean| / (q (1 - q)),
+    # plus the logs' rounding (1e-12 relative covers it)
     for end in (lcb, ucb):
         if 0.0 < end < 1.0 and end != mean:
-            assert T.kl_bernoulli(mean, end) == pytest.approx(eps, rel=1e-9, abs=1e-12)
+            slope = abs(end - mean) / (end * (1.0 - end))
+            tol = 4.0 * slope * max(np.spacing(end), 2.0**-100) + 1e-12 * eps
+            assert abs(T.kl_bernoulli(mean, end) - eps) <= tol, (end, eps)
 
 
 def test_kl_bounds_closed_forms_and_margins():
