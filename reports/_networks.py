@@ -156,6 +156,7 @@ def audit_markdown(rep: dict) -> list[str]:
     a = rep.get("audit") or {"audited": 0, "mismatches": []}
     out = ["## Record audit", "",
            f"{a['audited']} bound records: every stored term (grid index, main, confidence and gap "
-           f"terms, value, vacuous flag) and verdict re-derived from the record with theory/'s "
+           f"terms, value, vacuous flag, the risk's Chernoff-KL interval) and verdict (at the "
+           f"record's delta_test) re-derived from the record with theory/'s "
            f"functions: {len(a['mismatches'])} mismatch(es).", ""]
     return out + [f"- {m}" for m in a["mismatches"][:50]] + [""]
