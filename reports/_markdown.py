@@ -75,13 +75,16 @@ def _power_line(rep) -> list[str]:
 def _claims(rep) -> list[str]:
     out = ["## Claims", "",
            "Bound claims: a violation is declared only when the Chernoff-KL lower confidence bound of "
-           "the test risk exceeds the bound; the observed violation rate is compared with the "
-           "allowed delta + delta_test (binomial p-value). A bound >= 1 is vacuous for a [0, 1] "
+           "the test risk exceeds the bound; the observed violation rate over independent, "
+           "non-vacuous draws (one per data seed) is compared with the allowed "
+           "delta + delta_test (+ delta_gap for the -net bounds; binomial p-value; none for the "
+           "fitted envelope P, judged case by case). A bound >= 1 is vacuous for a [0, 1] "
            "loss. Slack is bound / test risk.", ""]
     rows = []
     for c in rep["claims"]:
         rate = (f"{fmt(c.get('violation_rate'))} vs {fmt(c.get('allowed_rate'))} "
-                f"(p={fmt(c.get('rate_p_value'))})" if c.get("violation_rate") is not None else "-")
+                f"(p={fmt(c.get('rate_p_value'))}, {fmt(c.get('independent_draws'))} draws)"
+                if c.get("violation_rate") is not None else "-")
         slack = (f"{fmt(c.get('slack_min'))} / {fmt(c.get('slack_median'))} / {fmt(c.get('slack_p90'))}"
                  if c.get("slack_median") is not None else "-")
         if c.get("fitted") is None:
