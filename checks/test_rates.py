@@ -188,3 +188,13 @@ def test_power_records_report_each_mutants_own_verdict(monkeypatch):
         if mut.asserted:
             assert power[name]["verdict"] == "rejected", name
     assert all(r["verdict"] != "violation" for r in out if r["kind"] == "bound")
+
+
+def test_records_without_their_levels_get_no_allowed_rate():
+    """A record that does not carry delta / delta_test (an old or foreign store) is summarised
+    without a rate rather than with a guessed one, and without an error."""
+    rec = _record("G1", risk=0.05)
+    del rec["bound"]["delta"], rec["config"]["delta"], rec["config"]["delta_test"]
+    row = _row(claim_summaries([rec]), "G1")
+    assert row["cases"] == 1 and row["independent_draws"] == 1
+    assert row["allowed_rate"] is None and row["rate_p_value"] is None

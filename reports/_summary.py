@@ -76,10 +76,12 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
     q = np.quantile(slack, [0.0, 0.5, 0.9]).tolist() if slack else [None] * 3
     # P is a fitted envelope with no confidence level: judged per case, no allowed rate
     draws = independent_draws(evaluated) if claim != "P" else []
+    levels = [rate_levels(r) for r in draws]
     rt = None
-    if draws:
+    if draws and all(math.isfinite(x) for lv in levels for x in lv if x is not None):
+        # (a record that does not carry its levels gets no allowed rate, never a guessed one)
         rt = T.violation_rate_test(sum(r["verdict"] == "violation" for r in draws), len(draws),
-                                   T.allowed_violation_rate(rate_levels(r) for r in draws))
+                                   T.allowed_violation_rate(levels))
     nonvac = (len(evaluated) - len(vac)) / len(evaluated) if evaluated else 0.0
     if not evaluated:
         verdict = "no evaluable case"
