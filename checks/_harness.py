@@ -14,7 +14,7 @@ def violation_message(rec: dict) -> str:
     b, m = rec.get("bound", {}), rec.get("metrics", {})
     return (
         f"{rec['claim']} VIOLATED (provenance {b.get('provenance')}): test risk "
-        f"{m.get('test_risk'):.4f} with Hoeffding CI [{m.get('test_lcb'):.4f}, {m.get('test_ucb'):.4f}] "
+        f"{m.get('test_risk'):.4f} with KL CI [{m.get('test_lcb'):.4f}, {m.get('test_ucb'):.4f}] "
         f"(n_test = {m.get('n_test')}) exceeds the bound {b.get('value'):.4f} = train "
         f"{b.get('train_loss'):.4f} + main {b.get('main_term'):.4f} + confidence "
         f"{b.get('confidence_term'):.4f} (B = {b.get('B')}, grid j = {b.get('grid_index')}).\n"

@@ -308,19 +308,140 @@ def test_singular_kernel_raises_naming_lambda_min():
 @given(mean=st.floats(0.0, 1.0), n=st.integers(1, 100_000), dt=st.floats(1e-6, 0.5),
        bound=st.floats(0.0, 2.0))
 @example(mean=0.5, n=1, dt=0.01, bound=0.0)  # n_test = 1
-def test_hoeffding_and_violation_rule(mean, n, dt, bound):
+def test_hoeffding_reference_and_violation_rule(mean, n, dt, bound):
     half = math.sqrt(math.log(1.0 / dt) / (2.0 * n))
     assert T.hoeffding_lcb(mean, n, dt) == pytest.approx(mean - half, rel=1e-15, abs=1e-15)
     assert T.hoeffding_ucb(mean, n, dt) == pytest.approx(mean + half, rel=1e-15, abs=1e-15)
-    assert T.is_violation(mean, n, bound, dt) == (T.hoeffding_lcb(mean, n, dt) > bound)
+    # the rule is the Chernoff-KL LCB, which Pinsker's inequality kl(p||q) >= 2 (p - q)^2 puts
+    # inside Hoeffding's interval: never looser
+    lcb, ucb = T.kl_lcb(mean, n, dt), T.kl_ucb(mean, n, dt)
+    assert T.is_violation(mean, n, bound, dt) == (lcb > bound)
+    assert max(0.0, mean - half) <= lcb <= mean <= ucb <= min(1.0, mean + half)
+
+
+def _kl(p, q):
+    """kl(p || q) written out (0 log 0 = 0), for arrays of q."""
+    with np.errstate(divide="ignore"):
+        t = p * np.log(p / q) if p > 0 else 0.0
+        return t + ((1 - p) * np.log((1 - p) / (1 - q)) if p < 1 else 0.0)
+
+
+#: The brute-force inversion's grid: q = k / GRID. Its answer is the first (last) grid point
+#: inside {q : kl(mean || q) <= eps}, so the exact end lies within one step 1/GRID below (above) it.
+GRID = 200_000
+
+
+@given(mean=st.floats(0.0, 1.0), n=st.integers(1, 5000), dt=st.floats(1e-6, 0.5))
+@example(mean=0.0, n=10, dt=0.01)  # LCB 0, UCB 1 - dt^(1/n) (closed form below)
+@example(mean=1.0, n=10, dt=0.01)
+@example(mean=0.1, n=1000, dt=0.01)
+@example(mean=1e-9, n=1, dt=0.5)  # a tiny mean at n = 1: the LCB underflows to ~0
+@example(mean=0.5, n=1, dt=1e-6)  # UCB 1 - 2.5e-13: q's float spacing limits kl's precision
+def test_kl_bounds_match_brute_force_inversion(mean, n, dt):
+    eps = math.log(1.0 / dt) / n
+    q = np.arange(GRID + 1) / GRID
+    inside = q[_kl(mean, q) <= eps]
+    lcb, ucb = T.kl_lcb(mean, n, dt), T.kl_ucb(mean, n, dt)
+    # the bisection returns the end outside the set: lcb <= exact <= first grid point inside
+    if inside.size:
+        assert inside[0] - 1.0 / GRID <= lcb <= inside[0] + 1e-15
+        assert inside[-1] - 1e-15 <= ucb <= inside[-1] + 1.0 / GRID
+    # the defining equation at an interior end: kl(mean || end) = eps, to the end's resolution
+    # (one float spacing of q, at least the bisection's 2^-100; near q = 1 a spacing is 1.1e-16
+    # absolute, a large relative step of 1 - q) times |d kl / dq| = |q - mean| / (q (1 - q)),
+    # plus the logs' rounding (1e-12 relative covers it)
+    for end in (lcb, ucb):
+        if 0.0 < end < 1.0 and end != mean:
+            slope = abs(end - mean) / (end * (1.0 - end))
+            tol = 4.0 * slope * max(np.spacing(end), 2.0**-100) + 1e-12 * eps
+            assert abs(T.kl_bernoulli(mean, end) - eps) <= tol, (end, eps)
+
+
+def test_kl_bounds_closed_forms_and_margins():
+    # mean 0: kl(0 || q) = -log(1 - q), so UCB = 1 - dt^(1/n); mean 1 mirrors it
+    assert T.kl_ucb(0.0, 10, 0.01) == pytest.approx(1 - 0.01**0.1, rel=1e-14)
+    assert T.kl_lcb(1.0, 10, 0.01) == pytest.approx(0.01**0.1, rel=1e-14)
+    assert T.kl_lcb(0.0, 10, 0.01) == 0.0 and T.kl_ucb(1.0, 10, 0.01) == 1.0
+    # the margins the suite reports (issue 19): Hoeffding's 0.0480 at n_test = 1000, delta_test =
+    # 0.01 against the KL margin below the mean, measured by this function (3 digits)
+    assert 0.1 - T.hoeffding_lcb(0.1, 1000, 0.01) == pytest.approx(0.0480, abs=5e-5)
+    assert 0.1 - T.hoeffding_lcb(0.1, 300, 0.01) == pytest.approx(0.0876, abs=5e-5)
+    for risk, margin in ((0.05, 0.0182), (0.1, 0.0263), (0.2, 0.0365)):
+        assert risk - T.kl_lcb(risk, 1000, 0.01) == pytest.approx(margin, abs=5e-5)
+    for risk, margin in ((0.05, 0.0294), (0.1, 0.0444), (0.2, 0.0636)):
+        assert risk - T.kl_lcb(risk, 300, 0.01) == pytest.approx(margin, abs=5e-5)
+    with pytest.raises(ValueError, match=r"mean = 1.5 is out of range: allowed mean in \[0"):
+        T.kl_lcb(1.5, 10, 0.01)
+    with pytest.raises(ValueError, match=r"n_test"):
+        T.kl_ucb(0.5, 0, 0.01)
+    assert T.kl_bernoulli(0.5, 0.0) == math.inf and T.kl_bernoulli(0.0, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("n", [10, 50, 200])
+@pytest.mark.parametrize("delta", [0.05, 0.2])
+def test_kl_lcb_coverage_exact_for_bernoulli_losses(n, delta):
+    """P(LCB > mu) <= delta for Bernoulli(mu) losses, computed exactly (no simulation): the mean
+    is k / n, so the miss probability is the Binomial(n, mu) mass of the k whose LCB exceeds mu.
+    A 0/1 loss is the extreme case of Hoeffding's convexity argument (the bound is tightest there)."""
+    lcbs = np.array([T.kl_lcb(k / n, n, delta) for k in range(n + 1)])
+    ucbs = np.array([T.kl_ucb(k / n, n, delta) for k in range(n + 1)])
+    worst = 0.0
+    for mu in np.linspace(0.001, 0.999, 499):
+        pmf = np.exp([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+                      + k * math.log(mu) + (n - k) * math.log1p(-mu) for k in range(n + 1)])
+        miss_low, miss_up = float(pmf[lcbs > mu].sum()), float(pmf[ucbs < mu].sum())
+        worst = max(worst, miss_low, miss_up)
+        # pmf sums to 1 within ~n * 1e-15 (lgamma's relative error per term)
+        assert miss_low <= delta + 1e-12 and miss_up <= delta + 1e-12, mu
+    assert worst > delta / 4  # not vacuously loose: the level is nearly attained somewhere
+
+
+#: Coverage simulation of continuous losses: REPS samples per case. The observed miss rate is a
+#: Binomial(REPS, p <= delta) proportion; 4 of its standard deviations sqrt(delta (1 - delta) /
+#: REPS) bound the excess a valid bound can show (two-sided z = 4: probability 6e-5 per case;
+#: the seeds are fixed, so the outcome is reproducible).
+REPS = 4000
+
+
+@pytest.mark.parametrize("a,b", [(0.05, 0.2), (0.02, 0.02), (2.0, 8.0)])
+def test_kl_lcb_coverage_simulated_for_beta_losses(a, b):
+    """Continuous [0, 1] losses; U-shaped Beta laws (mass near 0 and 1) come closest to the
+    Bernoulli worst case, so their miss rates are the informative ones (measured ~0.01-0.017 at
+    delta = 0.1, n = 20). A bound at a far too optimistic level (0.9) must miss more often than
+    the tolerance allows on those: the simulation can see an invalid bound."""
+    rng = np.random.default_rng(19)
+    n, delta = 20, 0.1
+    mu = a / (a + b)
+    means = rng.beta(a, b, size=(REPS, n)).mean(axis=1)
+    miss_low = np.mean([T.kl_lcb(x, n, delta) > mu for x in means])
+    miss_up = np.mean([T.kl_ucb(x, n, delta) < mu for x in means])
+    tol = 4.0 * math.sqrt(delta * (1 - delta) / REPS)
+    assert miss_low <= delta + tol and miss_up <= delta + tol, (miss_low, miss_up)
+    # Hoeffding's reference covers too, more conservatively (its misses <= the KL ones)
+    miss_h = np.mean([T.hoeffding_lcb(x, n, delta) > mu for x in means])
+    assert miss_h <= miss_low
+    if a < 1:  # the negative control
+        assert np.mean([T.kl_lcb(x, n, 0.9) > mu for x in means]) > delta + tol
+
+
+@pytest.mark.selftest
+def test_coverage_check_catches_an_invalid_bound():
+    """The exact Bernoulli coverage check rejects a bound at the wrong level (log(1/delta)/(4n):
+    the KL set for delta^(1/4), i.e. a level 4x too optimistic in the exponent)."""
+    n, delta = 50, 0.05
+    wrong = [T.kl_lcb(k / n, n, delta**0.25) for k in range(n + 1)]
+    mu = 0.3
+    pmf = [math.comb(n, k) * mu**k * (1 - mu) ** (n - k) for k in range(n + 1)]
+    assert sum(p for p, lo in zip(pmf, wrong) if lo > mu) > delta
 
 
 def test_violation_rule_by_hand():
-    # n_test = 1000, delta_test = 0.01: half-width sqrt(log(100) / 2000) = 0.04799
-    assert T.is_violation(0.30, 1000, 0.25, 0.01)  # LCB 0.252 > 0.25
-    assert not T.is_violation(0.29, 1000, 0.25, 0.01)  # LCB 0.242 <= 0.25
+    # n_test = 1000, delta_test = 0.01: the KL LCB of 0.30 is 0.2573 (Hoeffding's: 0.252)
+    lcb = T.kl_lcb(0.30, 1000, 0.01)
+    assert lcb == pytest.approx(0.2573, abs=1e-4)
+    assert T.is_violation(0.30, 1000, 0.255, 0.01)  # LCB 0.257 > 0.255 (Hoeffding's 0.252 is not)
+    assert not T.is_violation(0.29, 1000, 0.255, 0.01)  # LCB 0.247 <= 0.255
     assert not T.is_violation(0.30, 1000, 0.30, 0.01)  # the risk equal to the bound never violates
-    lcb = T.hoeffding_lcb(0.30, 1000, 0.01)
     assert not T.is_violation(0.30, 1000, lcb, 0.01)  # LCB == bound: not a violation (strict)
 
 
@@ -342,13 +463,27 @@ def test_binomial_tail_matches_brute_force(trials, k, p):
 
 
 def test_violation_rate_test():
-    bad = T.violation_rate_test(10, 20, 0.05, 0.01)
-    assert bad.rejected and bad.expected_rate == pytest.approx(0.06) and bad.observed_rate == 0.5
+    bad = T.violation_rate_test(10, 20, 0.06)
+    assert bad.rejected and bad.expected_rate == 0.06 and bad.observed_rate == 0.5
     assert bad.p_value == pytest.approx(_brute_tail(10, 20, 0.06), rel=1e-12) and bad.p_value < 1e-6
-    good = T.violation_rate_test(0, 20, 0.05, 0.01)
+    good = T.violation_rate_test(0, 20, 0.06)
     assert not good.rejected and good.p_value == 1.0
     # one violation in 20 at rate 0.06 is expected-ish: P(>= 1) = 1 - 0.94^20 = 0.71
-    assert not T.violation_rate_test(1, 20, 0.05, 0.01).rejected
+    assert not T.violation_rate_test(1, 20, 0.06).rejected
+
+
+def test_allowed_violation_rate_from_the_records_levels():
+    """delta + delta_test (+ delta_gap), the largest over the records, exactly (floats summed
+    in the same order as the function: no tolerance needed)."""
+    assert T.allowed_violation_rate([(0.05, 0.01, None)]) == 0.05 + 0.01
+    assert T.allowed_violation_rate([(0.05, 0.01, 0.01)]) == 0.05 + 0.01 + 0.01
+    assert T.allowed_violation_rate([(0.05, 0.01, None), (0.1, 0.02, 0.03), (0.01, 0.01, 0.0)]) \
+        == 0.1 + 0.02 + 0.03
+    assert T.allowed_violation_rate([(0.9, 0.5, 0.5)]) == 1.0  # a rate is a probability
+    with pytest.raises(ValueError, match="levels must hold"):
+        T.allowed_violation_rate([])
+    with pytest.raises(ValueError, match=r"delta_test = 0.0 is out of range"):
+        T.allowed_violation_rate([(0.05, 0.0, None)])
 
 
 # ---- linearized GD facts ---------------------------------------------------------------------------
@@ -413,7 +548,8 @@ def test_residual_check_catches_wrong_rate(store):
 # ---- the claim registry ----------------------------------------------------------------------------
 
 def test_every_claim_has_a_valid_provenance():
-    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior", "fitted-envelope"}
+    assert set(T.PROVENANCE_TAGS) == {"exact", "rigorous", "paper-claim", "prior", "declared",
+                                      "fitted-envelope"}
     for cid, c in T.REGISTRY.items():
         assert c.id == cid and c.provenance in T.PROVENANCE_TAGS, cid
         assert c.statement and c.source and c.title
@@ -427,6 +563,61 @@ def test_every_claim_has_a_valid_provenance():
         assert tag in T.PROVENANCE_TAGS, name
     with pytest.raises(ValueError, match=r"provenance 'theorem' not in"):
         T.Claim("X", "t", "s", "theorem", "nowhere")
+
+
+def _statement_term(text: str):
+    """A formula term as the registry writes it, made a Python function of the bound's symbols:
+    juxtaposition is a product ("2 Bbar", "3(", ")(", "2n"), |j| is abs(j), tr H / tr K_m is trace."""
+    import re
+
+    e = text.replace("|j|", "abs(j)").replace("tr H", "trace").replace("tr K_m", "trace")
+    e = re.sub(r"(?<=[\w)])\s+(?=[\w(])", "*", e)
+    e = re.sub(r"(?<=\d)(?=[A-Za-z(])", "*", e)
+    e = e.replace(")(", ")*(")
+    return lambda **v: eval(e, {"sqrt": math.sqrt, "log": math.log, "abs": abs}, v)
+
+
+#: claim -> (the function evaluating it, {formula as the statement writes it: BoundResult field})
+_STATEMENT_TERMS = {
+    "G1": {"2 Bbar sqrt(tr H)/n": "main_term",
+           "3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n))": "confidence_term"},
+    "G2": {"2 Bbar sqrt(tr K_m)/n": "main_term",
+           "3 sqrt(log(3(|j|+1)(|j|+2)/delta)/(2n))": "confidence_term"},
+    "P-THT": {"3 sqrt(log(2/delta)/(2n))": "confidence_term"},
+}
+
+
+@given(B=st.floats(1e-3, 1e3), trace=st.floats(1e-2, 1e4), n=sample_ns, delta=deltas,
+       loss=st.floats(0.0, 1.0))
+@example(B=0.5, trace=10.0, n=20, delta=0.05, loss=0.1)  # j < 0: the two-sided grid's |j|
+def test_registry_statements_match_the_implemented_terms(B, trace, n, delta, loss):
+    """The registry's statement of each bound, where it writes a term as a formula, is the term
+    the code computes: each formula must appear verbatim and evaluate to the implemented value
+    (float64, same operations up to order: 1e-12 relative)."""
+    res = T.rademacher_bound(B, trace, n, delta, loss)
+    sym = {"Bbar": res.B_grid, "trace": res.trace, "n": n, "delta": delta, "j": res.grid_index}
+    tht = T.tht_bound(train_loss=loss, n=n, L=3, delta=delta, beta_V=1.0, beta_W=0.5, beta_U=1.0,
+                      X_fro=1.0, X_col1=1.0, fisher_rao=1.0, lambda_min=0.5)
+    results = {"G1": res, "G2": res, "P-THT": tht}
+    for claim, terms in _STATEMENT_TERMS.items():
+        statement = T.get_claim(claim).statement
+        assert "train loss" in statement, claim
+        for text, field in terms.items():
+            assert text in statement, (claim, text)
+            got = _statement_term(text)(**sym)
+            assert got == pytest.approx(getattr(results[claim], field), rel=1e-12), (claim, text)
+    for claim in ("G1-net", "G2-net"):  # the gap term: the suite's Chernoff-KL UCB at delta_gap
+        statement = T.get_claim(claim).statement
+        assert "Chernoff-KL UCB" in statement and "1 - delta - delta_gap" in statement, claim
+
+
+@pytest.mark.selftest
+def test_statement_check_catches_the_one_sided_weights():
+    """The first G1 statement's confidence term, log(2(j+1)(j+2)/delta), is not the code's."""
+    res = T.rademacher_bound(0.5, 10.0, 20, 0.05)
+    old = _statement_term("3 sqrt(log(2(j+1)(j+2)/delta)/(2n))")(
+        j=res.grid_index, delta=0.05, n=20)
+    assert old != pytest.approx(res.confidence_term, rel=1e-12)
 
 
 def test_hypotheses_report_unmet_conditions():

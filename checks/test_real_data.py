@@ -103,7 +103,7 @@ def test_label_separation_rule():
     # each threshold decides on its own: a small ratio, or a large p, is not separated
     assert T.label_separation(_pt(10.0, 0.005, 1.5), 0.95, 0.5, 1000).verdict == "NOT separated"
     assert T.label_separation(_pt(10.0, 0.02, 3.0), 0.95, 0.5, 1000).verdict == "NOT separated"
-    # the kernel must beat the majority class by more than the Hoeffding margin
+    # the kernel must beat the majority class by more than the Chernoff-KL margin
     na = T.label_separation(_pt(10.0, 0.005, 3.0), 0.55, 0.5, 100)
     assert not na.applies and na.verdict.startswith("not applicable")
     assert T.label_separation(_pt(10.0, 0.005, 3.0), 0.55, 0.5, 100_000).applies

@@ -120,7 +120,7 @@ def test_render_synthetic_store(tmp_path, capsys):
     assert len(rep["violations"]) == 1
     v = rep["violations"][0]
     assert v["repro"].startswith("python -m reports case --json") and v["repro"] in md
-    assert v["test_lcb"] > v["bound"]["value"] and "Hoeffding interval" in md
+    assert v["test_lcb"] > v["bound"]["value"] and "Chernoff-KL interval" in md
     assert {"G1", "G2", "C2 fit", "C4-l0 fit (l0=1, anchor=start)", "K-mc fit", "C3 (bound cases)",
             "C1 (input scale)"} <= {c["key"] for c in rep["claims"]}
     g2 = next(c for c in rep["claims"] if c["key"] == "G2")
@@ -332,7 +332,7 @@ def test_case_reproduction_command(tmp_path):
     assert cmd.startswith("python -m reports case --json '")
     p = _cli("case", "--json", cmd.split("--json ", 1)[1].strip("'"))
     assert p.returncode == 0, p.stderr
-    assert "G1" in p.stdout and "G2" in p.stdout and "Hoeffding CI" in p.stdout
+    assert "G1" in p.stdout and "G2" in p.stdout and "KL CI" in p.stdout
 
 
 @pytest.mark.slow

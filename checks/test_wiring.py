@@ -16,6 +16,7 @@ import math
 import jax
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 import models as M
 import theory as T
@@ -109,13 +110,27 @@ def _by_hand(B, trace, n, delta, train_loss):
     return train_loss + main + conf, j
 
 
+def _kl_end(mean, n, delta, upper):
+    """The Chernoff-KL confidence end written out: the root of kl(mean || q) = log(1/delta) / n on
+    one side of mean, by scipy's brentq (not the suite's bisection)."""
+    if mean == (1.0 if upper else 0.0):
+        return mean
+
+    def f(q):
+        t = mean * math.log(mean / q) if mean > 0 else 0.0
+        return t + ((1 - mean) * math.log((1 - mean) / (1 - q)) if mean < 1 else 0.0) \
+            - math.log(1 / delta) / n
+
+    a, b = (mean, np.nextafter(1.0, 0.0)) if upper else (np.nextafter(0.0, 1.0), mean)
+    return brentq(f, a, b, xtol=1e-15, rtol=1e-15)
+
+
 def _ucb(losses, delta):
-    return min(1.0, float(np.mean(losses)) + math.sqrt(math.log(1 / delta) / (2 * len(losses))))
+    return min(1.0, _kl_end(float(np.mean(losses)), len(losses), delta, True))
 
 
 def _lcb_ucb(risk, n_test, delta_test):
-    h = math.sqrt(math.log(1 / delta_test) / (2 * n_test))
-    return risk - h, risk + h
+    return _kl_end(risk, n_test, delta_test, False), _kl_end(risk, n_test, delta_test, True)
 
 
 def _check_interval(m, case):
@@ -126,7 +141,7 @@ def _check_interval(m, case):
 def _verdict_by_hand(value, risk, n_test, delta_test):
     if not math.isfinite(value):
         return "not-applicable"
-    if risk - math.sqrt(math.log(1 / delta_test) / (2 * n_test)) > value:
+    if _kl_end(risk, n_test, delta_test, False) > value:
         return "violation"
     return "vacuous" if value >= 1 else "holds"
 

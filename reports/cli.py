@@ -476,12 +476,13 @@ def cmd_case(a) -> int:
                      _interval(m.get("test_lcb"), m.get("test_ucb")), fmt(m.get("gap_max"))])
     print(f"case: {case.to_json()}")
     print(tabulate(rows, headers=["claim", "seed", "verdict", "bound", "train", "main", "confidence", "B",
-                                  "test risk", "Hoeffding CI", "gap max"], disable_numparse=True))
+                                  "test risk", "KL CI", "gap max"], disable_numparse=True))
     notes = {r["note"] for r in records if r.get("note")}
     for n in sorted(notes):
         print(f"note: {n}")
     if any(_negative(r["metrics"].get("test_lcb")) for r in records):
-        print("note: 0* = a Hoeffding lower end below 0 (mean - margin), shown as 0 since a risk is >= 0; "
+        print("note: 0* = a lower end below 0 (Hoeffding's mean - margin: a store written before the "
+              "Chernoff-KL rule), shown as 0 since a risk is >= 0; "
               "the record and the verdict keep the unclipped value")
     return 1 if any(r["verdict"] == "violation" for r in records) else 0
 
@@ -494,7 +495,7 @@ def _negative(x) -> bool:
 
 
 def _interval(lcb, ucb) -> str:
-    """A Hoeffding interval for display: a risk is >= 0, so a negative lower end shows as 0."""
+    """A confidence interval for display: a risk is >= 0, so a negative lower end shows as 0."""
     from .render._format import fmt_interval
 
     return fmt_interval(lcb, ucb)

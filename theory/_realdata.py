@@ -18,7 +18,7 @@ the (n, n_perm + 1) matrix Y of labellings is one triangular solve with many rig
 and y^T H^{-1} y = |z|^2 per column.
 
 ``label_separation`` is the rule (the thresholds are ours): where the kernel predictor clearly
-beats the majority class (the Hoeffding lower confidence bound of its accuracy, level
+beats the majority class (the Chernoff-KL lower confidence bound of its accuracy, level
 delta_test, exceeds the majority-class test accuracy), the true labels must be separated from
 random ones: p <= alpha AND ratio >= factor. A factor 2 in C_n is a factor sqrt(2) in G1's
 leading term 2 sqrt(C_n / n) and 2x in the sample size n(eps) ~ 4 C / eps^2.
@@ -33,7 +33,7 @@ import numpy as np
 
 from models import check_float, check_int
 
-from ._bounds import hoeffding_lcb
+from ._bounds import kl_lcb
 from ._linalg import nested_cholesky
 
 PROVENANCE = "prior"
@@ -120,7 +120,7 @@ def label_separation(test: PermutationTest, kernel_accuracy: float, majority_acc
     if 1.0 / (test.n_perm + 1) > alpha:
         raise ValueError(f"alpha = {alpha} is out of range for {test.n_perm} permutations: the "
                          f"smallest p-value is 1/{test.n_perm + 1}; allowed alpha >= that")
-    lcb = hoeffding_lcb(kernel_accuracy, n_test, delta_test)
+    lcb = kl_lcb(kernel_accuracy, n_test, delta_test)
     applies = lcb > majority_accuracy
     separated = test.p_value <= alpha and test.ratio >= factor
     if not applies:

@@ -9,10 +9,13 @@ define them (docs/theory.md section 4), every derived field from the primitive o
     main     = 2 B_grid sqrt(trace) / n                  (G1, G2; the bases of G1-net / G2-net)
     conf     = confidence_term(n, delta, j)
     base     = train_loss + main + conf
-    gap_ucb  = min(1, hoeffding_ucb(gap_mean, n_gap, delta_gap))       (-net bounds)
+    gap_ucb  = min(1, kl_ucb(gap_mean, n_gap, delta_gap))              (-net bounds)
     value    = base (+ gap_ucb);  P: value = main + conf + gap_term
     vacuous  = value >= 1
+    test_lcb = kl_lcb(test_risk, n_test, delta_test), test_ucb = kl_ucb(...)
     verdict  = bound_verdict(value, test_risk, n_test, delta_test)
+
+(delta_test is the record's config entry: the level the evaluation judged it at, never delta.)
 
 and lists every mismatch. ``python -m reports render`` and the checks run it on every store, so a
 record whose numbers do not follow from the rule (a mis-wired term, a stale verdict, a verdict
@@ -73,7 +76,7 @@ def audit_bound_record(rec: dict, gamma: float = 1.1) -> list[str]:
         check("confidence_term", b.get("confidence_term"), T.confidence_term(n, delta, j))
         base = _f(b["train_loss"]) + _f(b["main_term"]) + _f(b["confidence_term"])
         if rec["claim"] in _NET:
-            ucb = min(1.0, T.hoeffding_ucb(_f(b["gap_mean"]), int(b["n_gap"]), _f(b["delta_gap"])))
+            ucb = min(1.0, T.kl_ucb(_f(b["gap_mean"]), int(b["n_gap"]), _f(b["delta_gap"])))
             check("gap_ucb", b.get("gap_ucb"), ucb)
             check("base_value", b.get("base_value"), base)
             check("value", value, base + _f(b["gap_ucb"]))
@@ -81,11 +84,16 @@ def audit_bound_record(rec: dict, gamma: float = 1.1) -> list[str]:
             check("value", value, base)
     if math.isfinite(value) and bool(b.get("vacuous")) != (value >= 1.0):
         out.append(f"{rec['claim']} vacuous: stored {b.get('vacuous')} but value = {value}")
+    delta_test = _f(rec["config"]["delta_test"])
+    derived = "not-applicable"
     if math.isfinite(value):
-        derived = T.bound_verdict(value, _f(m["test_risk"]), int(m["n_test"]),
-                                  _f(rec["config"]["delta_test"]))
-    else:
-        derived = "not-applicable"
+        risk, n_test = _f(m.get("test_risk")), int(m["n_test"])
+        if not 0.0 <= risk <= 1.0:  # the mean of a [0, 1] loss: nothing to re-derive from
+            return out + [f"{rec['claim']} test_risk: stored {m.get('test_risk')} is not in [0, 1]"]
+        if "test_lcb" in m:  # the risk's interval, by the one rule
+            check("test_lcb", m["test_lcb"], T.kl_lcb(risk, n_test, delta_test))
+            check("test_ucb", m.get("test_ucb"), T.kl_ucb(risk, n_test, delta_test))
+        derived = T.bound_verdict(value, risk, n_test, delta_test)
     if rec["verdict"] != derived:
         out.append(f"{rec['claim']} verdict: stored {rec['verdict']!r} != re-derived {derived!r}")
     return out

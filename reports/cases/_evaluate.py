@@ -162,8 +162,8 @@ def _clipped(u, y) -> np.ndarray:
 def _risk_stats(losses: np.ndarray, delta_test: float) -> dict:
     n = losses.shape[0]
     mean = float(np.mean(losses))
-    return {"test_risk": mean, "test_lcb": T.hoeffding_lcb(mean, n, delta_test),
-            "test_ucb": T.hoeffding_ucb(mean, n, delta_test), "n_test": n}
+    return {"test_risk": mean, "test_lcb": T.kl_lcb(mean, n, delta_test),
+            "test_ucb": T.kl_ucb(mean, n, delta_test), "n_test": n}
 
 
 _NAN_RISK = {"test_risk": float("nan"), "test_lcb": float("nan"), "test_ucb": float("nan")}
@@ -270,11 +270,11 @@ def evaluate_bound_case(case: BoundCase, *, mutant=None, k0_fn=None, predicted: 
     """Train ``case.seeds`` networks and evaluate every bound of docs/theory.md section 4 on them.
 
     Records (kind "bound"), each with its BoundResult terms under ``bound`` and the risk of the
-    predictor it is rigorous for under ``metrics`` (test risk with its Hoeffding interval):
+    predictor it is rigorous for under ``metrics`` (test risk with its Chernoff-KL interval):
     - "G1": the minimum-norm kernel interpolant (one per case);
     - "G2": each seed's linearization f_lin;
     - "G1-net", "G2-net": each seed's trained network u_T itself, bounded by G1 of the kernel
-      predictor f_ker (kernel GD/SGD at the same steps) resp. G2 of f_lin, plus the Hoeffding UCB
+      predictor f_ker (kernel GD/SGD at the same steps) resp. G2 of f_lin, plus the Chernoff-KL UCB
       of the mean min(1, |u_T - reference|) on ``n_gap`` fresh unlabelled inputs.
     Every record's metrics also carry the network's, f_lin's, f_ker's and the interpolant's test
     risks side by side, and the kernel-regime diagnostics (relative linearization gap on the

@@ -212,8 +212,8 @@ def _acc(u, y) -> float:
 def _risk(u, y, delta_test) -> dict:
     loss = np.minimum(1.0, np.abs(np.asarray(u, np.float64) - y))
     mean, n = float(np.mean(loss)), int(loss.size)
-    return {"test_risk": mean, "test_lcb": T.hoeffding_lcb(mean, n, delta_test),
-            "test_ucb": T.hoeffding_ucb(mean, n, delta_test), "n_test": n}
+    return {"test_risk": mean, "test_lcb": T.kl_lcb(mean, n, delta_test),
+            "test_ucb": T.kl_ucb(mean, n, delta_test), "n_test": n}
 
 
 def _sizes(case: RealCase, n_full: int) -> list[int]:

@@ -58,7 +58,7 @@ GLOSSARY = (
     ("f_ker", "kernel GD/SGD with the analytic NTK H at the network's step"),
     ("P", "predicted bound: a fitted envelope (tag fitted-envelope) judged on pre-registered cases, "
           "not a rigorous bound"),
-    ("UCB / LCB", "Hoeffding upper / lower confidence bound of a mean"),
+    ("UCB / LCB", "Chernoff-KL upper / lower confidence bound of a mean loss in [0, 1]"),
     ("held", "no violation: the test risk's LCB never exceeded the bound"),
     ("vacuous", "bound >= 1 (the loss is clipped to [0, 1]): says nothing"),
     ("slack", "bound / test risk of the predictor it bounds (1 = tight)"),

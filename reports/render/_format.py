@@ -36,9 +36,10 @@ def fmt(x, digits: int = 3) -> str:
 
 
 def fmt_interval(lcb, ucb, digits: int = 4) -> str:
-    """A Hoeffding interval [lcb, ucb] of a risk for display. The stored lcb is mean - margin and
-    can be negative; a risk is >= 0, so the display clips it at 0 (marked with a footnote sign
-    '0*'); the store and every verdict keep the unclipped value."""
+    """A confidence interval [lcb, ucb] of a risk for display. The Chernoff-KL lcb is >= 0, but a
+    store written with the earlier Hoeffding rule holds mean - margin, which can be negative; a
+    risk is >= 0, so the display clips it at 0 (marked with a footnote sign '0*'); the store and
+    every verdict keep the unclipped value."""
     lo = num(lcb)
     shown = "0*" if lo < 0 else fmt(lcb, digits)
     return f"[{shown}, {fmt(ucb, digits)}]"

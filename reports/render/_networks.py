@@ -105,7 +105,7 @@ def networks_markdown(rep: dict) -> list[str]:
            "Test risks (mean over seeds and cases) of the four predictors, and the median of each "
            "bound rigorous for one of them: G1 for the interpolant, G2 for f_lin, G1-net and "
            "G2-net for the trained network itself (the bound of a reference predictor plus the "
-           "Hoeffding UCB of its distance to the network on fresh unlabelled inputs), P the "
+           "Chernoff-KL UCB of its distance to the network on fresh unlabelled inputs), P the "
            "predicted bound for the network. `viol` counts violations (risk LCB above the bound), "
            "`nv` is the non-vacuous fraction. Contrast-parametrization rows are the kernel "
            "regime's negative control.", ""]
@@ -156,6 +156,7 @@ def audit_markdown(rep: dict) -> list[str]:
     a = rep.get("audit") or {"audited": 0, "mismatches": []}
     out = ["## Record audit", "",
            f"{a['audited']} bound records: every stored term (grid index, main, confidence and gap "
-           f"terms, value, vacuous flag) and verdict re-derived from the record with theory/'s "
+           f"terms, value, vacuous flag, the risk's Chernoff-KL interval) and verdict (at the "
+           f"record's delta_test) re-derived from the record with theory/'s "
            f"functions: {len(a['mismatches'])} mismatch(es).", ""]
     return out + [f"- {m}" for m in a["mismatches"][:50]] + [""]

@@ -64,7 +64,7 @@ PH = "sqrt(y^T H^-1 y / n)"
 PS = "||W_T||_2"
 #: measure -> (kind, provenance); kind 'bound' has validity/vacuity/tightness, 'measure' has not.
 MEASURES = {
-    "G1-net": ("bound", "rigorous"), "G2-net": ("bound", "rigorous"), "P": ("bound", "paper-claim"),
+    "G1-net": ("bound", "rigorous"), "G2-net": ("bound", "rigorous"), "P": ("bound", T.PREDICTED_PROVENANCE["fit_predicted_bound"]),
     "P-THT": ("bound", "prior"), "P-ZLD": ("order form", "prior"),
     PW: ("measure", "-"), PH: ("measure", "-"), PS: ("measure", "-"),
 }
@@ -107,7 +107,8 @@ def quality_points(records: list[dict]) -> tuple[list[dict], dict[str, list[dict
             if other and other["verdict"] in _EVALUATED:
                 b = other["bound"]
                 vals[claim] = _num(b.get("value"))
-                allowed[claim] = _num(b.get("delta", cfg.get("delta"))) + (
+                # P, a fitted envelope, has no confidence level: judged per case, no allowed rate
+                allowed[claim] = float("nan") if claim == "P" else _num(b.get("delta", cfg.get("delta"))) + (
                     _num(b.get("delta_gap")) if b.get("delta_gap") is not None else 0.0)
         norms = m.get("norms")
         if norms:
@@ -222,9 +223,12 @@ def _validity(name: str, cs: list[dict]) -> dict:
     viol = sum(T.is_violation(c["test_risk"], c["n_test"], c["value"], c["delta_test"]) for c in judged)
     if not judged:
         return {"cases": len(cs), "violations": viol, "violation_rate": None, "allowed_rate": None,
-                "p_value": None, "validity_note": "allowed rate unknown"}
-    rt = T.violation_rate_test(viol, len(judged), float(np.max([c["delta"] for c in judged])),
-                               judged[0]["delta_test"])
+                "p_value": None, "validity_note": {
+                    "P": "a fitted envelope: judged per case, no allowed rate",
+                    "P-THT": "evaluated at its own norms without the union bound over levels: "
+                             "no validity verdict"}.get(name, "allowed rate unknown")}
+    rt = T.violation_rate_test(viol, len(judged), T.allowed_violation_rate(
+        (c["delta"], c["delta_test"], None) for c in judged))
     return {"cases": len(judged), "violations": viol, "violation_rate": rt.observed_rate,
             "allowed_rate": rt.expected_rate, "p_value": rt.p_value,
             "validity_note": "REJECTED: violated more often than allowed" if rt.rejected else ""}

@@ -278,7 +278,7 @@ def real_markdown(rep: dict) -> list[str]:
             "p = (1 + #{C_n(perm) <= C_n(true)}) / (n_perm + 1) over seeded label permutations; "
             "ratio = median C_n(perm) / C_n(true); p = 1 / (n_perm + 1) says C_n(true) lies below "
             "every permutation (then the smallest permuted C_n shows the margin). Rule (thresholds "
-            "ours): where the kernel interpolant's test accuracy LCB (Hoeffding, delta_test) "
+            "ours): where the kernel interpolant's test accuracy LCB (Chernoff-KL, delta_test) "
             "exceeds the majority class, separated iff p <= alpha and ratio >= factor.", ""]
     rows = [[k["dataset"], k["tokenisation"], k["split"], fmt(k["n"]), fmt(k["kernel_accuracy"]),
              fmt(k["svm_accuracy"]), fmt(k["majority_accuracy"]), fmt(k["accuracy_lcb"]),

@@ -315,9 +315,12 @@ def _scale_effect(records: list[dict]) -> list[dict]:
         prior = {s: _mean([T.prior_two_layer_form(num(x["bound"]["B"]) ** 2, int(num(x["bound"]["n"])))
                            for x in by_r[s] if math.isfinite(num(x["bound"].get("B")))]) for s in scales}
         cn = {s: _mean([num(x["metrics"].get("complexity")) for x in by_r[s]]) for s in scales}
-        # The union-bound grid B_j = gamma^j starts at j = 0: when B < 1 (large r makes B small,
-        # since B^2 = y^T H^{-1} y scales as 1/r^2) Bbar = 1 > B inflates G1's main term.
-        floor = [s for s in scales if any(num(x["bound"].get("B")) < 1.0 for x in by_r[s])]
+        # The grid is two-sided (j in Z, docs/theory.md section 4): Bbar <= gamma B always. Only
+        # records of the first, one-sided grid (j >= 0) have Bbar = 1 > gamma B where B < 1/gamma
+        # (large r makes B small: B^2 = y^T H^{-1} y scales as 1/r^2), which inflated G1's main term.
+        floor = [s for s in scales
+                 if any(num(x["bound"].get("B_grid")) > 1.1 * (1 + 1e-9) * num(x["bound"].get("B"))
+                        for x in by_r[s])]
         finite = [v for v in g1v.values() if v is not None and math.isfinite(v) and v > 0]
         spread = max(finite) / min(finite) if len(finite) == len(scales) else float("inf")
         pf = [v for v in prior.values() if v is not None and math.isfinite(v) and v > 0]

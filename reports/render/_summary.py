@@ -1,7 +1,9 @@
 """Per-claim summaries of a results store: the numbers a report and the pytest summary print.
 
 Bound claims (rigorous, G1/G2): cases, violations, divergences, vacuous share, the observed
-violation rate against delta + delta_test (binomial test), slack quantiles bound / test risk,
+violation rate over independent non-vacuous draws against the allowed rate of the levels those
+records were judged at (``theory.allowed_violation_rate``: delta + delta_test, + delta_gap for a
+-net bound; binomial test; none for the fitted envelope P), slack quantiles bound / test risk,
 verdict. Fitted claims (scaling laws, rates): the fit's verdict and numbers. Mutant records
 (deliberately wrong bounds or kernels from the power checks) are summarised apart and never
 count toward a claim's verdict.
@@ -20,10 +22,38 @@ from ._format import num as _num
 
 def _provenance(claim: str) -> str:
     """The registry's tag of ``claim``; a G1-net / G2-net claim not (yet) in the registry has its
-    base bound's tag (rigorous: the -net bound adds a Hoeffding UCB, docs/theory.md section 4)."""
+    base bound's tag (rigorous: the -net bound adds a Chernoff-KL UCB, docs/theory.md section 4)."""
     if claim not in T.REGISTRY and claim.endswith("-net"):
         claim = claim[: -len("-net")]
     return T.get_claim(claim).provenance
+
+
+def rate_levels(record: dict) -> tuple[float, float, float | None]:
+    """The (delta, delta_test, delta_gap) a bound record was judged at: delta from its bound
+    (the config's when absent), delta_test from the config, delta_gap only for a -net bound."""
+    b, c = record.get("bound") or {}, record.get("config") or {}
+    gap = b.get("delta_gap")
+    return (_num(b.get("delta", c.get("delta"))), _num(c.get("delta_test")),
+            None if gap is None else _num(gap))
+
+
+def independent_draws(recs: list[dict]) -> list[dict]:
+    """The records the binomial test counts: one per independent sample, non-vacuous ones only
+    (docs/theory.md section 4, "Violation").
+
+    Every random stream of a case (training, test and gap samples) derives from its
+    ``data_seed``, and cases with the same data seed draw from the same keys (another L, n or
+    scale reshapes or rescales the same numbers); the seeds of one case share its samples. So the
+    records of one data seed are one draw, represented by the non-vacuous record with the
+    smallest case_id (a choice that ignores the test sample). A vacuous bound (value >= 1) cannot
+    be violated by a [0, 1] risk, so it is no trial. Records without a data seed count alone."""
+    groups: dict = {}
+    for r in sorted(recs, key=lambda r: r.get("case_id", "")):
+        if r["verdict"] not in ("holds", "violation") or not _num(r["bound"].get("value")) < 1.0:
+            continue
+        seed = (r.get("config") or {}).get("data_seed")
+        groups.setdefault(("data_seed", seed) if seed is not None else ("case", r.get("case_id")), r)
+    return list(groups.values())
 
 
 def _bound_summary(claim: str, recs: list[dict]) -> dict:
@@ -36,11 +66,14 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
              for r in evaluated]
     slack = [s for s in slack if math.isfinite(s)]
     q = np.quantile(slack, [0.0, 0.5, 0.9]).tolist() if slack else [None] * 3
-    delta = _num(evaluated[0]["config"].get("delta")) if evaluated else 0.05
-    if claim in ("G1-net", "G2-net") and evaluated:  # the gap term's own confidence level
-        delta += _num(evaluated[0]["bound"].get("delta_gap") or 0.0)
-    dtest = _num(evaluated[0]["config"].get("delta_test")) if evaluated else 0.01
-    rt = T.violation_rate_test(len(viol), len(evaluated), delta, dtest) if evaluated else None
+    # P is a fitted envelope with no confidence level: judged per case, no allowed rate
+    draws = independent_draws(evaluated) if claim != "P" else []
+    levels = [rate_levels(r) for r in draws]
+    rt = None
+    if draws and all(math.isfinite(x) for lv in levels for x in lv if x is not None):
+        # (a record that does not carry its levels gets no allowed rate, never a guessed one)
+        rt = T.violation_rate_test(sum(r["verdict"] == "violation" for r in draws), len(draws),
+                                   T.allowed_violation_rate(levels))
     nonvac = (len(evaluated) - len(vac)) / len(evaluated) if evaluated else 0.0
     if not evaluated:
         verdict = "no evaluable case"
@@ -53,7 +86,7 @@ def _bound_summary(claim: str, recs: list[dict]) -> dict:
     return {"claim": claim, "key": claim, "kind": "bound",
             "provenance": _provenance(claim), "cases": len(evaluated),
             "violations": len(viol), "diverged": len(div), "not_applicable": len(na),
-            "non_vacuous_fraction": nonvac,
+            "non_vacuous_fraction": nonvac, "independent_draws": len(draws),
             "violation_rate": rt.observed_rate if rt else None,
             "allowed_rate": rt.expected_rate if rt else None,
             "rate_p_value": rt.p_value if rt else None,
@@ -141,8 +174,7 @@ def claim_summaries(records: list[dict]) -> list[dict]:
             tag = T.get_claim(base).provenance
             if r["kind"] == "rate-fit" and claim == "K-mc":  # the limit is exact, its rate fitted
                 tag = "exact (Monte-Carlo rate)"
-            elif r["kind"] == "rate-fit" and claim == "T-gd":  # a declared law on the network
-                tag = "declared law (training facts)"
+            # T-gd: the registry's tag, "declared" (a law of ours on the network)
             rows.append({"claim": claim, "key": fit_key(r), "kind": r["kind"],
                          "provenance": tag, "cases": 1,
                          "violations": 0 if r["verdict"] == "supported" else None,

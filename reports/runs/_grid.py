@@ -75,8 +75,10 @@ class GridProfile:
 
 #: The power item's case (every profile): random labels, L = 3, n = 1000, one seed, as in the power
 #: test of checks/test_bounds_trained.py, with a small network (d = 3, m = 64, 40 GD steps) so the
-#: item costs seconds. Measured here: the asserted mutants are rejected with margins of 0.4
-#: (G1 main / 100: bound 0.29 vs risk LCB 0.72) and 0.5 (G2 without train loss: 0.38 vs 0.85).
+#: item costs seconds. Measured here (Chernoff-KL LCB, 2026-11-27): the asserted mutants are
+#: rejected with margins of 0.44 (G1 main / 100: bound 0.29 vs risk LCB 0.73), 0.50 (G2 without
+#: train loss: 0.38 vs 0.885), 0.31 (G1-net without train loss: 0.58 vs 0.886) and 0.45 (G2-net
+#: without train loss: 0.43 vs 0.886).
 #: At the default profile's bound sizes (d = 5, m = 256, 150 steps) G2's main term grows to ~0.7
 #: and "G2 without train loss" is caught by a margin of 0.01 only (at n = 400 not at all): the
 #: empirical power of a too-small bound needs a large n and a network that cannot fit the noise.
