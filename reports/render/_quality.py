@@ -64,7 +64,8 @@ PH = "sqrt(y^T H^-1 y / n)"
 PS = "||W_T||_2"
 #: measure -> (kind, provenance); kind 'bound' has validity/vacuity/tightness, 'measure' has not.
 MEASURES = {
-    "G1-net": ("bound", "rigorous"), "G2-net": ("bound", "rigorous"), "P": ("bound", T.PREDICTED_PROVENANCE["fit_predicted_bound"]),
+    "G1-net": ("bound", "rigorous"), "G2-net": ("bound", "rigorous"),
+    "P": ("bound", T.PREDICTED_PROVENANCE["fit_predicted_bound"]),
     "P-THT": ("bound", "prior"), "P-ZLD": ("order form", "prior"),
     PW: ("measure", "-"), PH: ("measure", "-"), PS: ("measure", "-"),
 }
