@@ -248,8 +248,8 @@ def test_contrast_rows_are_called_a_negative_control_and_p_on_its_grid_an_envelo
     role = {(r["claim"], r["parametrization"]): r["role"] for r in rep["answer"]["rows"]}
     assert role[("G1-net", "lazy")] == "bound under test"
     assert role[("G1-net", "contrast")] == "negative control"
-    assert role[("P (out of sample)", "lazy")] == "predicted law under test"
-    assert role[("P (on the calibration grid)", "lazy")].startswith("in-sample envelope")
+    assert role[("P (interpolation)", "lazy")] == "predicted law under test"
+    assert role[("P (calibration grid)", "lazy")].startswith("in-sample envelope")
     answer = rep["answer"]["answer"]
     # the lead is about the bounds under test; the control is named as one, after them
     lead, control = answer.split(" Negative control ")
