@@ -12,6 +12,7 @@ data written by `python -m reports calibrate`, never edited by hand.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 
@@ -24,7 +25,7 @@ import theory as T
 from checks._harness import assert_no_violation, record_power
 from checks._profiles import active_profile
 from reports.cases._calibrate import C_LS, C_NS, GAP_MS, preregistered_cases
-from reports.cases._evaluate import evaluate_bound_case, on_calibration_grid
+from reports.cases._evaluate import evaluate_bound_case, on_calibration_grid, predicted_record
 from theory._predicted import FAMILIES, _design
 
 P, RAW = T.load_calibration()
@@ -183,6 +184,54 @@ def test_preregistered_cases_lie_where_they_say():
             P.check_domain(family=case.family, L=case.L, m=case.m, n=case.n, d=case.d,
                            scale=case.scale, method=case.method, f=case.f, steps=case.steps,
                            parametrization=case.parametrization, lr_frac=case.lr_frac)
+
+
+@pytest.mark.fast
+def test_p_record_says_its_region():
+    """predicted_record (the evaluation's P record) predicts at pre-registered extrapolation
+    cases and says so, marks a case on the calibration lattice as such, and refuses one beyond
+    both boxes. A stand-in risk: the record's terms and region do not depend on it."""
+    risk = {"test_risk": 0.1, "test_lcb": 0.05, "test_ucb": 0.15, "n_test": 1000}
+    by_id = {cid: c for cid, _, c in preregistered_cases()}
+    for cid, region in (("I1-add", "interpolation"), ("E1-nvar", "extrapolation"),
+                        ("E3-add", "extrapolation")):
+        rec = predicted_record(by_id[cid], {"seed_index": 0}, risk)
+        assert rec is not None and rec["metrics"]["p_region"] == region, cid
+        assert rec["metrics"]["in_calibration"] is False
+    on_grid = dataclasses.replace(by_id["I1-add"], L=4, m=128, n=400)
+    assert predicted_record(on_grid, {"seed_index": 0}, risk)["metrics"]["p_region"] == "calibration grid"
+    beyond = dataclasses.replace(by_id["E1-add"], L=16)
+    assert predicted_record(beyond, {"seed_index": 0}, risk) is None
+
+
+@pytest.mark.fast
+def test_extrapolation_needs_the_preregistration_the_calibration_recorded(tmp_path):
+    """P extrapolates only into the box of the pre-registration whose hash its calibration holds:
+    a calibration that recorded another file's hash predicts inside its calibrated box only."""
+    other = {**RAW, "preregistration_sha256": "0" * 64}
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps(other))
+    P2, _ = T.load_calibration(path)
+    assert P2.extrapolation is None and P.extrapolation is not None
+    args = dict(family="additive", L=10, m=128, n=600, d=DOM["d"], scale=DOM["scale"],
+                method="gd", parametrization="lazy", f="sin", steps=DOM["steps"],
+                lr_frac=DOM["lr_frac"], extrapolate=True)
+    assert P.check_domain(**args) == "extrapolation"
+    with pytest.raises(ValueError, match="L = 10 outside the calibrated range"):
+        P2.check_domain(**args)
+
+
+@pytest.mark.fast
+def test_calibrate_records_the_preregistration_hash(tmp_path, monkeypatch):
+    """`reports calibrate` writes the sha256 of the committed pre-registration into the
+    calibration (measured here on a stand-in grid: the hash, not the fit, is under test)."""
+    from reports.cases import _calibrate as C
+
+    monkeypatch.setattr(C, "complexity_points", lambda: RAW["points"]["complexity"])
+    monkeypatch.setattr(C, "gap_points", lambda: RAW["points"]["gap"])
+    raw = C.calibrate(tmp_path / "cal.json")
+    assert raw["preregistration_sha256"] == PRE_SHA
+    assert json.loads((tmp_path / "cal.json").read_text())["preregistration_sha256"] == PRE_SHA
 
 
 @pytest.mark.bounds
