@@ -167,22 +167,6 @@ def _describe(fit: dict) -> str:
             f"{np.round(fit['C_control'], 1).tolist()} at L = {fit['Ls']}, n = {fit['n_max']}")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(DESIGNS))
-def test_scaling_claim_is_supported(name, complexity_cache, store):
-    """The real C(L): the class must prefer polynomial growth while the parity control does not
-    (theory/_growth.py). When the control is itself classified polynomial the rule has no power
-    at these sizes and the test says so (skip) rather than pass."""
-    design, _, fit = _fit(name, complexity_cache, store)
-    claim, law = design.law()
-    claim.require({"L": min(design.Ls), "family": "additive" if name == "C2" else "n-variable",
-                   "f": design.f, "N": design.N if name == "C4-N" else 2,
-                   "l0": design.l0 if name == "C4-l0" else 1})
-    if fit["verdict"] == "no power at these sizes":
-        pytest.skip("no power at these sizes: " + _describe(fit))
-    assert fit["verdict"] == "supported", _describe(fit)
-
-
 def _as_class(records: list[dict], role: str) -> list[dict]:
     """The mutant 'parity control treated as the class': the control's records under both roles."""
     picked = [r for r in records if r["config"]["role"] == role]
