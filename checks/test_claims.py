@@ -268,3 +268,100 @@ def test_claim_hypotheses_reject_out_of_class_configurations():
     with pytest.raises(ValueError, match="additive"):
         T.get_claim("C2").require({"L": 8, "family": "parity", "f": "sin"})
     assert M.ParityTarget.make(4, 3).family == "parity"
+
+
+# ---- C2 and C4 decided on sample complexity n_eps(L) (reports/_sample_complexity.py) ----------
+
+def _sc_design():
+    """The profile's sample-complexity design: CI's reduced one (ci, dev), the default sweep's
+    (thorough). Both are sized to decide (checks that 'no power' fails them)."""
+    from checks._profiles import active_profile
+    from reports._grid import SC_CI, SC_DEFAULT
+
+    return SC_DEFAULT if active_profile() == "thorough" else SC_CI
+
+
+@pytest.fixture(scope="module")
+def sample_complexity(store):
+    from reports._sample_complexity import sample_complexity_records, sample_scaling_records
+
+    design = _sc_design()
+    recs = sample_complexity_records(design)
+    fits = sample_scaling_records(design, recs)
+    store.append_many(recs + fits)
+    return design, recs, {f["claim"]: f["metrics"] for f in fits if f["metrics"]["decides"]}
+
+
+def _sc_describe(f: dict) -> str:
+    return (f"{f['claim']} ({f['measure']} at eps = {f['eps']:g}, L = {f['Ls']}, caps {f['n_cap']}): "
+            f"{f['verdict']}; {f['reason']}; class n {f['n_class']}, control n {f['n_control']}")
+
+
+@pytest.mark.slow
+def test_sample_complexity_control_has_power(sample_complexity):
+    """The negative control (spread product t_1 t_L) must be classified exponential in a design
+    sized to decide: otherwise every verdict is 'no power', which fails here (never a skip)."""
+    design, _, fits = sample_complexity
+    assert design.sized_to_decide
+    for f in fits.values():
+        assert f["control_model"] == "exponential", _sc_describe(f)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["C2"])
+def test_scaling_claim_decided_with_power(claim, sample_complexity):
+    """C2 (CI decides at least this one): the verdict is 'supported' or 'not supported at these
+    sizes' (both decisions with power); 'no power' or 'inconclusive' fail the design. The verdict is
+    the one rule's (theory.compare_growth), recomputed here from the records."""
+    from reports._sample_complexity import fit_sample_complexity
+
+    design, recs, fits = sample_complexity
+    f = fits[claim]
+    assert f["verdict"] in ("supported", "not supported at these sizes"), _sc_describe(f)
+    assert fit_sample_complexity(recs, design, claim)["verdict"] == f["verdict"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["C2"])
+def test_scaling_claim_is_supported(claim, sample_complexity):
+    """The paper's claim itself: n_eps(L) of the class grows polynomially. Measured 2026-11-27 it is
+    classified exponential at these sizes (docs/theory.md section 6): that is reported as an
+    expected failure with its numbers (visible, never a pass), and turns into a pass if it changes."""
+    _, _, fits = sample_complexity
+    f = fits[claim]
+    if f["verdict"] == "not supported at these sizes":
+        pytest.xfail("measured finding: " + _sc_describe(f))
+    assert f["verdict"] == "supported", _sc_describe(f)
+
+
+@pytest.mark.slow
+def test_control_as_the_class_is_not_supported(sample_complexity, store):
+    """Mutant: the control's n_eps presented as the class. Classified exponential, so the claim's
+    verdict becomes 'not supported at these sizes' (the rule can fail a claim)."""
+    from reports._sample_complexity import fit_sample_complexity
+
+    design, recs, _ = sample_complexity
+    swapped = [dict(r, config={**r["config"], "role": new}) for r in recs
+               if r["kind"] == "sample-complexity" and r["config"]["role"] == "control"
+               for new in ("class", "control")]
+    f = fit_sample_complexity(swapped, design, "C2")
+    rejected = f["class_model"] == "exponential" and f["verdict"] == "not supported at these sizes"
+    record_power(store, "C2", "spread-product control treated as the class (n_eps)", rejected,
+                 detail=_sc_describe(f))
+    assert rejected, _sc_describe(f)
+
+
+@pytest.mark.fast
+def test_sample_complexity_design_validation():
+    from reports._sample_complexity import SampleComplexityDesign
+
+    with pytest.raises(ValueError, match="claims"):
+        SampleComplexityDesign(claims=("C9",))
+    with pytest.raises(ValueError, match="Ls"):
+        SampleComplexityDesign(Ls=(2, 4))
+    with pytest.raises(ValueError, match="n_max_per_L"):
+        SampleComplexityDesign(n_max_per_L=(100,))
+    with pytest.raises(ValueError, match="eps"):
+        SampleComplexityDesign(eps=(1.5,))
+    d = SampleComplexityDesign(n_min=10, n_max=80, Ls=(2, 3, 4), steps_per_doubling=1)
+    assert d.ns(3) == (10, 20, 40, 80) and d.cap(4) == 80

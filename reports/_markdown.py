@@ -324,7 +324,8 @@ def to_markdown(rep: dict) -> str:
             "law (verdict supported / not supported at these sizes); prior = earlier work, for contrast.",
             ""]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
-             _violations(rep), _failures(rep), _scaling(rep), _kernel(rep), _large_n(rep),
+             _violations(rep), _failures(rep), rep.get("sample_complexity") or [], _scaling(rep),
+             _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]
     return "\n".join(line for part in parts for line in [*part, ""])

@@ -24,6 +24,7 @@ from ._audit import audit_records
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
+from ._sample_complexity import render_sample_complexity as sample_complexity_lines
 from ._store import StoreContents, _jsonable, dedupe, drop_superseded_errors
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
@@ -471,6 +472,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "") -> dict:
         "networks": networks_section(records), "training_facts": training_facts_section(records),
         "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
+        "sample_complexity": sample_complexity_lines(records),
         "quality": quality_section(drop_superseded_errors(contents.records)),
     }
 

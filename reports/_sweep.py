@@ -32,11 +32,12 @@ from ._executors import LocalExecutor
 from ._large import LargeNDesign, large_n_records
 from ._power import PowerDesign, power_records
 from ._real import RealCase, evaluate_real_case
+from ._sample_complexity import SampleComplexityDesign, evaluate_sample_complexity
 from ._store import ResultsStore, make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
           "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
-          "power": PowerDesign}
+          "power": PowerDesign, "sample-complexity": SampleComplexityDesign}
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class SweepItem:
             return s.label()
         if self.kind == "large-n":
             return f"large-n G1 L={s.L} n<={max(s.ns)}"
+        if self.kind == "sample-complexity":
+            return f"sample-complexity {list(s.claims)} L={list(s.Ls)} n<={s.n_max}"
         if self.kind == "power":
             return f"power {len(s.mutants)} mutants, random labels L={s.case.L} n={s.case.n}"
         return f"kernel-mc widths={list(s.widths)}"
@@ -88,6 +91,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs = large_n_records(item.spec)
         elif item.kind == "power":
             recs = power_records(item.spec)
+        elif item.kind == "sample-complexity":
+            recs = evaluate_sample_complexity(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on

@@ -51,6 +51,11 @@ exactly would have an unbounded likelihood). D = 2 (loglik_poly - loglik_exp), t
 (equal parameter counts). A seed with fewer than 2 observed points carries no information on the
 shape: D = 0 for it (so the curve is undecided unless every seed decides). Without censoring and
 with ``sigma_floor`` = 0 the fit is the closed form above.
+Error rates with censoring (simulated, seeded, ``checks/test_power.py``; L = 2..10, 3 seeds,
+sigma = 0.15, floor 0.05): 2^L censored at 800 or 3,200 is never called polynomial (0 of 200;
+exponential in 120 of 200 at cap 800); L^1 and L^2 censored at 800 are never called exponential
+(0 of 200). Unflagged *soft* saturation (C = 1 / (2^-L + 1/400), C_n's shape) is called polynomial
+in most draws: the rule cannot tell saturation from a power law, so measurements must flag it.
 
 Claim verdict (``GrowthTest.verdict``; revised 2026-11-27: classify the class first):
 
