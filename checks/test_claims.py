@@ -39,6 +39,7 @@ from reports._evaluate import (
     fit_scaling,
     scaling_record,
 )
+from reports._store import make_record
 
 
 def _relabel(records: list[dict], claim: str) -> list[dict]:
@@ -365,3 +366,64 @@ def test_sample_complexity_design_validation():
         SampleComplexityDesign(eps=(1.5,))
     d = SampleComplexityDesign(n_min=10, n_max=80, Ls=(2, 3, 4), steps_per_doubling=1)
     assert d.ns(3) == (10, 20, 40, 80) and d.cap(4) == 80
+
+
+# ---- C1 on the trained network (theory/_scale.py) --------------------------------------------
+
+def _c1_rows(records: list[dict], r: float) -> list[dict]:
+    """The -net rows of one scale's records (relabelled C1: the bound's name is in the metrics)."""
+    return [{"r": r, "claim": x["metrics"]["bound_name"], "seed": (r, x["config"]["seed_index"]),
+             "value": x["bound"]["value"], "violation": x["verdict"] == "violation",
+             "net_risk": x["metrics"]["test_risk"], "lin_gap": x["metrics"].get("lin_gap_rel")}
+            for x in records if x["metrics"].get("bound_name") in ("G1-net", "G2-net")]
+
+
+@pytest.fixture(scope="module")
+def c1_networks(store):
+    """Lazy networks on the same concept of the normalized tokens (input_scale = r) at
+    r = 0.01, 0.1, 1, 10 (d = 3, L = 3, m = 256, n = 200, 150 GD steps, 2 seeds)."""
+    rows = {}
+    for r in (0.01, 0.1, 1.0, 10.0):
+        case = BoundCase(L=3, d=3, m=256, n=200, n_test=500, steps=150, seeds=2, scale=r,
+                         input_scale=r, family="additive")
+        recs = _relabel(evaluate_bound_case(case, predicted=False), "C1")
+        store.append_many(recs)
+        rows[r] = _c1_rows(recs, r)
+    return rows
+
+
+@pytest.mark.bounds
+def test_c1_network_risk_and_certificate_do_not_depend_on_input_scale(c1_networks, store):
+    """C1 judged on the trained network: over r = 0.1 .. 10 the -net certificates and the
+    network's risk stay within the rule's factor of r = 1's (theory.ScaleTest), never violated."""
+    v = T.ScaleTest().verdict([row for r in (0.1, 1.0, 10.0) for row in c1_networks[r]])
+    store.append(make_record("c1-net", "C1", {"scales": [0.1, 1.0, 10.0]}, 0, metrics=v,
+                             verdict=v["verdict"]))
+    assert v["verdict"] == "supported", v["reason"]
+
+
+@pytest.mark.bounds
+def test_c1_network_verdict_fails_at_a_tiny_input_scale(c1_networks, store):
+    """The verdict can fail: at r = 0.01 the lazy network (m = 256) is far from its linearization
+    (relative gap ~1) and its risk triples (measured 0.30-0.32 against 0.09 at r = 1)."""
+    v = T.ScaleTest().verdict([row for r in (0.01, 1.0) for row in c1_networks[r]])
+    rejected = v["verdict"] == "not supported at these sizes"
+    record_power(store, "C1", "trained network at r = 0.01 (lazy, m = 256)", rejected,
+                 detail=v["reason"])
+    assert rejected, v["reason"]
+
+
+@pytest.mark.fast
+def test_c1_scale_rule_on_synthetic_rows():
+    def rows(r, value, risk, viol=False):
+        return [{"r": r, "claim": c, "seed": (r, s), "value": value, "violation": viol,
+                 "net_risk": risk} for c in ("G1-net", "G2-net") for s in range(2)]
+
+    test = T.ScaleTest()
+    assert test.verdict(rows(1.0, 0.5, 0.1) + rows(10.0, 0.6, 0.12))["verdict"] == "supported"
+    for bad in (rows(10.0, 0.9, 0.1), rows(10.0, 0.5, 0.2), rows(10.0, 0.5, 0.1, True)):
+        assert test.verdict(rows(1.0, 0.5, 0.1) + bad)["verdict"] == "not supported at these sizes"
+    with pytest.raises(ValueError, match="r_ref"):
+        test.verdict(rows(10.0, 0.5, 0.1))
+    with pytest.raises(ValueError, match="tol"):
+        T.ScaleTest(tol=1.0)

@@ -76,13 +76,14 @@ from ._prior_rnn import PROVENANCE as PRIOR_PROVENANCE
 from ._prior_rnn import SOURCES as PRIOR_SOURCES
 from ._prior_rnn import PriorBound, prior_rnn_bounds, tht_bound, tht_lambda, zld_order_form
 from ._realdata import LabelSeparation, label_separation
+from ._scale import ScaleTest
 
 PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE,
               **PREDICTED_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact",
               "label_separation": "prior"}
 
 __all__ = [
-    "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
+    "ScaleTest", "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
     "Hypothesis", "KernelSolve", "LevelLaw", "NestedCholesky", "PROVENANCE", "PROVENANCE_TAGS",
     "PowerLaw", "REGISTRY", "RateLaw", "RateTest", "SingularKernelError", "VERDICTS",
