@@ -80,11 +80,12 @@ class GridProfile:
 #: empirical power of a too-small bound needs a large n and a network that cannot fit the noise.
 POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 
-#: The sample-complexity design of the default profile (docs/theory.md sections 5-6): n up to
-#: 8,192 at L <= 5, where the spread-product control is measurable (its n_eps ~ 280, 800, 2,000,
-#: 6,000 at L = 2..5), and up to 2,048 at L = 6, 8, 10, where the class needs a few hundred to
-#: ~1,600 and the control is censored anyway. Measured cost: see docs/theory.md section 6.
-SC_DEFAULT = SampleComplexityDesign(n_max=8192, n_max_per_L=(8192, 8192, 8192, 8192, 2048, 2048, 2048))
+#: The sample-complexity design of the default profile (docs/theory.md sections 5-6): the cap
+#: (largest n) at each L is where the spread-product control still reaches eps (its n_eps ~ 200,
+#: 760, 2,560, 6,100 at L = 2..5), and 2,048 at L = 6, 8, 10, where the class needs at most ~400
+#: and the control is censored anyway. Samples are nested across caps (the first n rows of a
+#: larger draw are the smaller draw), so lowering a cap above every observed value changes nothing.
+SC_DEFAULT = SampleComplexityDesign(n_max=8192, n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048))
 #: CI's reduced design (checks/test_claims.py under RNN_CHECKS_PROFILE=ci): L = 2..6, n up to
 #: 1,024-2,896 at L <= 4 (where the control reaches eps; it is censored at L = 5, 6).
 SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6), n_max=2896, n_max_per_L=(1024, 2048, 2896, 1024, 1024))
