@@ -661,7 +661,8 @@ def test_power_law_exponents():
 
 def test_growth_rule_needs_every_seed_and_says_why_not():
     """Per-seed decision: one dissenting seed, or a single seed, leaves the curve undecided; the
-    verdict needs a control that is not polynomial. Exact, noise-free curves (D is +-large)."""
+    class is classified first (an exponential class is 'not supported' whatever the control), and
+    a class that is not exponential needs an exponential control. Exact, noise-free curves."""
     Ls = (2, 4, 8, 16)
     poly = [[3.0 * L**2 for L in Ls]] * 3
     expo = [[3.0 * math.exp(0.5 * L) for L in Ls]] * 3
@@ -675,8 +676,10 @@ def test_growth_rule_needs_every_seed_and_says_why_not():
                 for c, a in (("poly", poly), ("exp", expo)) for k, b in (("poly", poly), ("exp", expo))}
     assert verdicts == {("poly", "exp"): "supported", ("exp", "exp"): "not supported at these sizes",
                         ("poly", "poly"): "no power at these sizes",
-                        ("exp", "poly"): "no power at these sizes"}
+                        ("exp", "poly"): "not supported at these sizes"}
     assert T.compare_growth(Ls, poly[:2] + expo[:1], expo)["verdict"] == "inconclusive at these sizes"
+    # an undecided (here: one dissenting seed) control is no power, never a pass
+    assert T.compare_growth(Ls, poly, poly[:2] + expo[:1])["verdict"] == "no power at these sizes"
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -697,7 +700,8 @@ def test_growth_rule_bad_input_is_one_line_error(kwargs, match):
 @pytest.mark.parametrize("kwargs,match", [(dict(threshold=0), "threshold"),
                                           (dict(threshold=float("nan")), "threshold"),
                                           (dict(min_seeds=0), "min_seeds"),
-                                          (dict(min_seeds=2.0), "min_seeds")])
+                                          (dict(min_seeds=2.0), "min_seeds"),
+                                          (dict(sigma_floor=-0.1), "sigma_floor")])
 def test_growth_rule_bad_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         T.GrowthTest(**kwargs)

@@ -5,11 +5,15 @@ of the normalized tokens the complexity and G1 are identical at every input scal
 empirical part (trained networks at r in [0.1, 10] obey G1/G2; the fraction of non-vacuous
 bounds is reported; Allen-Zhu & Li's small-input hypothesis fails for r > eps_AZL).
 C3 (N-variable targets learnable): trained networks on N-variable targets obey the bounds.
-C2 / C4 (almost-polynomial in L): complexity C(L) on a grid of L, per seed, judged by the growth
-rule of the claim registry's law (theory/_growth.py: polynomial against exponential growth); the
-class must prefer polynomial growth and the negative control (parity over all positions) must not,
-or the check says "no power at these sizes" instead of passing. The rule itself is checked on
-synthetic C(L) of known law (a power law, 2^L) in milliseconds.
+C2 / C4 (almost-polynomial in L): decided on the sample complexity n_eps(L) (reports/
+_sample_complexity.py: nested n, censored values kept as such) by the growth rule
+(theory/_growth.py): the class is classified first (exponential: 'not supported at these sizes'),
+the spread-product control must be classified exponential, or the verdict is 'no power', which
+fails a design sized to decide (never a skip). C_n at one n (the old measurement) is kept only
+for its mutant and diagnostic checks. The rule itself is checked on synthetic C(L) of known law
+(a power law, 2^L, censored and saturating curves) in milliseconds.
+C1 on the trained network: theory.ScaleTest over r (the -net certificate and the network's risk);
+the interpolant's scale invariance is the exact identity check.
 Each claim check has a mutant that it is shown to reject.
 """
 
@@ -32,6 +36,7 @@ from checks._harness import (
 )
 from checks.strategies import SIZES, bound_cases, seeds
 from reports.cases._evaluate import BoundCase, evaluate_bound_case
+from reports.cases._records import make_record
 from reports.cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
 
 
@@ -161,22 +166,6 @@ def _describe(fit: dict) -> str:
             f"{np.round(fit['C_control'], 1).tolist()} at L = {fit['Ls']}, n = {fit['n_max']}")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(DESIGNS))
-def test_scaling_claim_is_supported(name, complexity_cache, store):
-    """The real C(L): the class must prefer polynomial growth while the parity control does not
-    (theory/_growth.py). When the control is itself classified polynomial the rule has no power
-    at these sizes and the test says so (skip) rather than pass."""
-    design, _, fit = _fit(name, complexity_cache, store)
-    claim, law = design.law()
-    claim.require({"L": min(design.Ls), "family": "additive" if name == "C2" else "n-variable",
-                   "f": design.f, "N": design.N if name == "C4-N" else 2,
-                   "l0": design.l0 if name == "C4-l0" else 1})
-    if fit["verdict"] == "no power at these sizes":
-        pytest.skip("no power at these sizes: " + _describe(fit))
-    assert fit["verdict"] == "supported", _describe(fit)
-
-
 def _as_class(records: list[dict], role: str) -> list[dict]:
     """The mutant 'parity control treated as the class': the control's records under both roles."""
     picked = [r for r in records if r["config"]["role"] == role]
@@ -278,3 +267,161 @@ def test_claim_hypotheses_reject_out_of_class_configurations():
     with pytest.raises(ValueError, match="additive"):
         T.get_claim("C2").require({"L": 8, "family": "parity", "f": "sin"})
     assert M.ParityTarget.make(4, 3).family == "parity"
+
+
+# ---- C2 and C4 decided on sample complexity n_eps(L) (reports/cases/_sample_complexity.py) ----------
+
+def _sc_design():
+    """The profile's sample-complexity design: CI's reduced one (ci, dev), the default sweep's
+    (thorough). Both are sized to decide (checks that 'no power' fails them)."""
+    from checks._profiles import active_profile
+    from reports.runs._grid import SC_CI, SC_DEFAULT
+
+    return SC_DEFAULT if active_profile() == "thorough" else SC_CI
+
+
+@pytest.fixture(scope="module")
+def sample_complexity(store):
+    from reports._sample_complexity import sample_complexity_records, sample_scaling_records
+
+    design = _sc_design()
+    recs = sample_complexity_records(design)
+    fits = sample_scaling_records(design, recs)
+    store.append_many(recs + fits)
+    return design, recs, {f["claim"]: f["metrics"] for f in fits if f["metrics"]["decides"]}
+
+
+def _sc_describe(f: dict) -> str:
+    return (f"{f['claim']} ({f['measure']} at eps = {f['eps']:g}, L = {f['Ls']}, caps {f['n_cap']}): "
+            f"{f['verdict']}; {f['reason']}; class n {f['n_class']}, control n {f['n_control']}")
+
+
+@pytest.mark.slow
+def test_sample_complexity_control_has_power(sample_complexity):
+    """The negative control (spread product t_1 t_L) must be classified exponential in a design
+    sized to decide: otherwise every verdict is 'no power', which fails here (never a skip)."""
+    design, _, fits = sample_complexity
+    assert design.sized_to_decide
+    for f in fits.values():
+        assert f["control_model"] == "exponential", _sc_describe(f)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["C2"])
+def test_scaling_claim_decided_with_power(claim, sample_complexity):
+    """C2 (CI decides at least this one): the verdict is 'supported' or 'not supported at these
+    sizes' (both decisions with power); 'no power' or 'inconclusive' fail the design. The verdict is
+    the one rule's (theory.compare_growth), recomputed here from the records."""
+    from reports._sample_complexity import fit_sample_complexity
+
+    design, recs, fits = sample_complexity
+    f = fits[claim]
+    assert f["verdict"] in ("supported", "not supported at these sizes"), _sc_describe(f)
+    assert fit_sample_complexity(recs, design, claim)["verdict"] == f["verdict"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claim", ["C2"])
+def test_scaling_claim_is_supported(claim, sample_complexity):
+    """The paper's claim itself: n_eps(L) of the class grows polynomially. Measured 2026-11-27 it is
+    classified exponential at these sizes (docs/theory.md section 6): that is reported as an
+    expected failure with its numbers (visible, never a pass), and turns into a pass if it changes."""
+    _, _, fits = sample_complexity
+    f = fits[claim]
+    if f["verdict"] == "not supported at these sizes":
+        pytest.xfail("measured finding: " + _sc_describe(f))
+    assert f["verdict"] == "supported", _sc_describe(f)
+
+
+@pytest.mark.slow
+def test_control_as_the_class_is_not_supported(sample_complexity, store):
+    """Mutant: the control's n_eps presented as the class. Classified exponential, so the claim's
+    verdict becomes 'not supported at these sizes' (the rule can fail a claim)."""
+    from reports._sample_complexity import fit_sample_complexity
+
+    design, recs, _ = sample_complexity
+    swapped = [dict(r, config={**r["config"], "role": new}) for r in recs
+               if r["kind"] == "sample-complexity" and r["config"]["role"] == "control"
+               for new in ("class", "control")]
+    f = fit_sample_complexity(swapped, design, "C2")
+    rejected = f["class_model"] == "exponential" and f["verdict"] == "not supported at these sizes"
+    record_power(store, "C2", "spread-product control treated as the class (n_eps)", rejected,
+                 detail=_sc_describe(f))
+    assert rejected, _sc_describe(f)
+
+
+@pytest.mark.fast
+def test_sample_complexity_design_validation():
+    from reports._sample_complexity import SampleComplexityDesign
+
+    with pytest.raises(ValueError, match="claims"):
+        SampleComplexityDesign(claims=("C9",))
+    with pytest.raises(ValueError, match="Ls"):
+        SampleComplexityDesign(Ls=(2, 4))
+    with pytest.raises(ValueError, match="n_max_per_L"):
+        SampleComplexityDesign(n_max_per_L=(100,))
+    with pytest.raises(ValueError, match="eps"):
+        SampleComplexityDesign(eps=(1.5,))
+    d = SampleComplexityDesign(n_min=10, n_max=80, Ls=(2, 3, 4), steps_per_doubling=1)
+    assert d.ns(3) == (10, 20, 40, 80) and d.cap(4) == 80
+
+
+# ---- C1 on the trained network (theory/_scale.py) --------------------------------------------
+
+def _c1_rows(records: list[dict], r: float) -> list[dict]:
+    """The -net rows of one scale's records (relabelled C1: the bound's name is in the metrics)."""
+    return [{"r": r, "claim": x["metrics"]["bound_name"], "seed": (r, x["config"]["seed_index"]),
+             "value": x["bound"]["value"], "violation": x["verdict"] == "violation",
+             "net_risk": x["metrics"]["test_risk"], "lin_gap": x["metrics"].get("lin_gap_rel")}
+            for x in records if x["metrics"].get("bound_name") in ("G1-net", "G2-net")]
+
+
+@pytest.fixture(scope="module")
+def c1_networks(store):
+    """Lazy networks on the same concept of the normalized tokens (input_scale = r) at
+    r = 0.01, 0.1, 1, 10 (d = 3, L = 3, m = 256, n = 200, 150 GD steps, 2 seeds)."""
+    rows = {}
+    for r in (0.01, 0.1, 1.0, 10.0):
+        case = BoundCase(L=3, d=3, m=256, n=200, n_test=500, steps=150, seeds=2, scale=r,
+                         input_scale=r, family="additive")
+        recs = _relabel(evaluate_bound_case(case, predicted=False), "C1")
+        store.append_many(recs)
+        rows[r] = _c1_rows(recs, r)
+    return rows
+
+
+@pytest.mark.bounds
+def test_c1_network_risk_and_certificate_do_not_depend_on_input_scale(c1_networks, store):
+    """C1 judged on the trained network: over r = 0.1 .. 10 the -net certificates and the
+    network's risk stay within the rule's factor of r = 1's (theory.ScaleTest), never violated."""
+    v = T.ScaleTest().verdict([row for r in (0.1, 1.0, 10.0) for row in c1_networks[r]])
+    store.append(make_record("c1-net", "C1", {"scales": [0.1, 1.0, 10.0]}, 0, metrics=v,
+                             verdict=v["verdict"]))
+    assert v["verdict"] == "supported", v["reason"]
+
+
+@pytest.mark.bounds
+def test_c1_network_verdict_fails_at_a_tiny_input_scale(c1_networks, store):
+    """The verdict can fail: at r = 0.01 the lazy network (m = 256) is far from its linearization
+    (relative gap ~1) and its risk triples (measured 0.30-0.32 against 0.09 at r = 1)."""
+    v = T.ScaleTest().verdict([row for r in (0.01, 1.0) for row in c1_networks[r]])
+    rejected = v["verdict"] == "not supported at these sizes"
+    record_power(store, "C1", "trained network at r = 0.01 (lazy, m = 256)", rejected,
+                 detail=v["reason"])
+    assert rejected, v["reason"]
+
+
+@pytest.mark.fast
+def test_c1_scale_rule_on_synthetic_rows():
+    def rows(r, value, risk, viol=False):
+        return [{"r": r, "claim": c, "seed": (r, s), "value": value, "violation": viol,
+                 "net_risk": risk} for c in ("G1-net", "G2-net") for s in range(2)]
+
+    test = T.ScaleTest()
+    assert test.verdict(rows(1.0, 0.5, 0.1) + rows(10.0, 0.6, 0.12))["verdict"] == "supported"
+    for bad in (rows(10.0, 0.9, 0.1), rows(10.0, 0.5, 0.2), rows(10.0, 0.5, 0.1, True)):
+        assert test.verdict(rows(1.0, 0.5, 0.1) + bad)["verdict"] == "not supported at these sizes"
+    with pytest.raises(ValueError, match="r_ref"):
+        test.verdict(rows(10.0, 0.5, 0.1))
+    with pytest.raises(ValueError, match="tol"):
+        T.ScaleTest(tol=1.0)

@@ -90,13 +90,14 @@ from ._realdata import (
     permutation_labels,
     permutation_test,
 )
+from ._scale import ScaleTest
 
 PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE,
               **PREDICTED_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact",
               "label_separation": "prior", "permutation_test": "prior"}
 
 __all__ = [
-    "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
+    "ScaleTest", "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",
     "AZL_EPS", "BOUND_PROVENANCE", "BoundResult", "C4_SMALL_L0", "C4_SMALL_N", "Claim",
     "Hypothesis", "KernelSolve", "LevelLaw", "NestedCholesky", "PROVENANCE", "PROVENANCE_TAGS",
     "PowerLaw", "REGISTRY", "RateLaw", "RateTest", "SingularKernelError", "VERDICTS",

@@ -120,11 +120,13 @@ def fit_scaling(records: list[dict], design: ScalingDesign, *, claim=None) -> di
 
     The decision is the declared law's ``growth`` rule (``theory/_growth.py``): per seed, polynomial
     (log C vs log L) against exponential (log C vs L) by 2 log LR with threshold tau in every seed;
-    'supported' when the class is polynomial and the parity control is not, 'no power at these
-    sizes' when the control is polynomial too. Reported beside it, never part of it: the declared
-    exponent, the class's fitted log-log slope (mean of the per-seed slopes = the slope of the
-    geometric mean over seeds; per seed too), the control's slope, the control/class ratio of C
-    per L, C_n's growth in n (slope of log C_n in log n; near 1 means memorization) and
+    the verdict is ``theory.GrowthTest.verdict`` (class first; a control that is not exponential
+    means 'no power'). C_n at one n saturates for the control: the scaling claims are decided on
+    the sample complexity instead (``reports/cases/_sample_complexity.py``). Reported beside the
+    verdict, never part of it: the declared exponent, the class's fitted log-log slope (mean of
+    the per-seed slopes = the slope of the geometric mean over seeds; per seed too), the
+    control's slope, the control/class ratio of C per L, C_n's growth in n (slope of log C_n in
+    log n; near 1 means memorization) and
     ``kappa_envelope``, the smallest kappa with kappa L^p >= C(L) at every L (the law is an upper
     bound). ``claim`` substitutes a claim object (e.g. a stricter rule, for a mutant check).
     """

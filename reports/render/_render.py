@@ -28,6 +28,7 @@ from ._format import fmt, num
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
 from ._real_report import real_section
+from ._sample_complexity import render_sample_complexity as sample_complexity_lines
 from ._summary import claim_summaries, mutant_summaries, parametrization
 
 #: C1's observable at fixed target function: by kernel homogeneity (docs/theory.md section 3) the
@@ -457,6 +458,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "", *,
         "networks": networks_section(records), "training_facts": training_facts_section(records),
         "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
+        "sample_complexity": sample_complexity_lines(records),
         "quality": quality_section(records),
     }
 

@@ -30,6 +30,7 @@ from ..cases._evaluate import BoundCase
 from ..cases._kernel_mc import MCDesign
 from ..cases._large import LargeNDesign
 from ..cases._power import PowerDesign
+from ..cases._sample_complexity import SampleComplexityDesign
 from ..cases._scaling import ScalingDesign
 from ..cases._training_facts import TrainingFactsDesign
 from ._items import SweepItem
@@ -62,6 +63,9 @@ class GridProfile:
     # the main job's power item (reports/cases/_power.py): the BoundCase fields of one random-label
     # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
     power: dict | None = None
+    # the sample-complexity item (reports/cases/_sample_complexity.py): n_eps(L) for C2, C4-N, C4-l0
+    # against the spread-product control; the item that decides the scaling claims
+    sample_complexity: SampleComplexityDesign | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
@@ -84,6 +88,16 @@ class GridProfile:
 #: empirical power of a too-small bound needs a large n and a network that cannot fit the noise.
 POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 
+#: The sample-complexity design of the default profile (docs/theory.md sections 5-6): the cap
+#: (largest n) at each L is where the spread-product control still reaches eps (its n_eps ~ 200,
+#: 760, 2,560, 6,100 at L = 2..5), and 2,048 at L = 6, 8, 10, where the class needs at most ~400
+#: and the control is censored anyway. Samples are nested across caps (the first n rows of a
+#: larger draw are the smaller draw), so lowering a cap above every observed value changes nothing.
+SC_DEFAULT = SampleComplexityDesign(n_max=8192, n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048))
+#: CI's reduced design (checks/test_claims.py under RNN_CHECKS_PROFILE=ci): L = 2..6, n up to
+#: 1,024-2,896 at L <= 4 (where the control reaches eps; it is censored at L = 5, 6).
+SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6), n_max=2896, n_max_per_L=(1024, 2048, 2896, 1024, 1024))
+
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
     "tiny": GridProfile(
@@ -95,6 +109,8 @@ PROFILES: dict[str, GridProfile] = {
         mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # one NTK program (kernel_mc_width)
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
         power=POWER_CASE,
+        sample_complexity=SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256,
+                                                 seeds=(0, 1), n_test=300, sized_to_decide=False),
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
     # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
@@ -111,6 +127,7 @@ PROFILES: dict[str, GridProfile] = {
         mc=MCDesign(widths=(256, 1024, 4096), n=6, L=5, seeds=4),
         training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
         power=POWER_CASE,
+        sample_complexity=SC_DEFAULT,
         note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
@@ -126,6 +143,7 @@ PROFILES: dict[str, GridProfile] = {
         training_facts=(TrainingFactsDesign(widths=(64, 256, 1024, 4096)),
                         TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
         power=POWER_CASE,
+        sample_complexity=SC_DEFAULT,
         note="bigger grid, an hour or more on a CPU"),
 }
 # The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
@@ -262,6 +280,8 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     if p.mc is not None:
         items.append(SweepItem("kernel-mc", p.mc))
     items += [SweepItem("training-facts", d) for d in p.training_facts]
+    if p.sample_complexity is not None:
+        items.append(SweepItem("sample-complexity", p.sample_complexity))
     if p.power is not None:
         items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
     if p.large is not None:

@@ -21,13 +21,14 @@ from ..cases._kernel_mc import MCDesign, kernel_mc_records
 from ..cases._large import LargeNDesign, large_n_records
 from ..cases._power import PowerDesign, power_records
 from ..cases._real import RealCase, evaluate_real_case
+from ..cases._sample_complexity import SampleComplexityDesign, evaluate_sample_complexity
 from ..cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
 from ..cases._training_facts import TrainingFactsDesign, training_facts_records
 from ._store import make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
           "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
-          "power": PowerDesign}
+          "power": PowerDesign, "sample-complexity": SampleComplexityDesign}
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class SweepItem:
             return s.label()
         if self.kind == "large-n":
             return f"large-n G1 L={s.L} n<={max(s.ns)}"
+        if self.kind == "sample-complexity":
+            return f"sample-complexity {list(s.claims)} L={list(s.Ls)} n<={s.n_max}"
         if self.kind == "power":
             return f"power {len(s.mutants)} mutants, random labels L={s.case.L} n={s.case.n}"
         return f"kernel-mc widths={list(s.widths)}"
@@ -79,6 +82,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs = large_n_records(item.spec)
         elif item.kind == "power":
             recs = power_records(item.spec)
+        elif item.kind == "sample-complexity":
+            recs = evaluate_sample_complexity(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on

@@ -1,0 +1,292 @@
+"""Sample complexity in L: the measurement the scaling claims C2 and C4 are about.
+
+docs/theory.md sections 5 and 6, /work/shared/THEORY.md section 5 (revised 2026-11-27 evening).
+The paper claims that the number of *samples* needed to learn grows (almost) polynomially in L.
+C_n at one fixed n is not that number (it saturates near n for hard targets, which made a capped
+2^L control look polynomial). Measured here, per length L and target seed:
+
+- n_eps(L): the smallest n of a nested geometric grid at which the minimum-norm kernel
+  interpolant's test risk is <= eps times the zero predictor's (what happens; eps declared);
+- n_G1(L): the smallest n at which G1 itself certifies risk <= eps times the zero predictor's
+  risk (what the theorem promises; reported, not decided on: G1 is loose by 5-10x);
+
+from one Gram and one Cholesky factor at n_max per L (the large-n path, ``theory.nested_cholesky``:
+the leading block of the factor is the factor of the leading block), for every claim's class
+target and the negative control at once (they share the token sample X). A value not reached by
+n_max is **right-censored** (the truth is > n_max): it is kept as data and fitted by the growth
+rule's Tobit fit (``theory.GrowthTest``, ``censored=``), never replaced by n_max.
+
+The negative control (why this one, measured 2026-11-27, d = 5, n <= 6,400, eps = 0.5; docs
+section 6): y = t_1 t_L, the product of one unit-variance projection of the first token and one
+of the last (``SpreadProductTarget``). It is outside both classes (a multiplicative interaction
+of two tokens, not one smooth function of one projection per token, nor of one projection of the
+concatenation) and its n_eps grows about e^L: 200-283, 800, 1600-2263, 3200-6400, > 6400 at
+L = 2..6, so it is measurable on L = 2..5 and censored after. Parity over all positions is censored
+at every L (relative risk 0.55 at L = 2, n = 6,400); parity, products of sin and of projections
+over k >= 3 positions are censored from L = 3 on.
+
+Records: one "sample-complexity" record per (L, role, claim, seed) with the relative-risk curve,
+n_eps and n_G1 per eps; one "sample-scaling" record per (claim, measure, eps) with the growth fits
+and the verdict of ``theory.compare_growth`` (the one rule); the deciding one has
+``metrics["decides"] = True``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, replace
+
+import jax
+import numpy as np
+
+import models as M
+import theory as T
+
+from ._records import make_record
+
+SC_CLAIMS = ("C2", "C4-N", "C4-l0")
+#: the fold_in constant of this item's random streams (independent of every other item's keys)
+_STREAM = 22_000
+
+
+@dataclass(frozen=True)
+class SpreadProductTarget:
+    """Negative control: y = t_1 t_L with t_l = sqrt(d) beta_l^T X_l (unit variance at r = 1).
+
+    beta_1, beta_L unit vectors drawn from ``seed``. See the module docstring for why."""
+
+    L: int
+    d: int
+    seed: int
+    betas: np.ndarray = field(repr=False)
+    family: str = "spread-product"
+
+    @classmethod
+    def make(cls, L: int, d: int, *, seed: int = 0) -> SpreadProductTarget:
+        M.check_int("L", L, low=2)
+        M.check_int("d", d, low=1)
+        return cls(L, d, int(seed), M._data._unit_vectors(seed, 2, d))
+
+    def __call__(self, X) -> np.ndarray:
+        X = np.asarray(X, np.float64)
+        t = np.einsum("nkd,kd->nk", X[:, [0, self.L - 1], :], self.betas) * math.sqrt(self.d)
+        return t[:, 0] * t[:, 1]
+
+    def describe(self) -> dict:
+        return {"family": self.family, "positions": [1, self.L], "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class SampleComplexityDesign:
+    """Nested n grid n_min * 2^(k / steps_per_doubling) up to n_max, lengths ``Ls``, ``claims``.
+
+    ``eps[0]`` decides (n_eps at that level); every eps is reported. ``sized_to_decide``: the
+    profile that carries this design is sized to have power, so "no power" there is a failure of
+    the design (checks/test_claims.py asserts it), not a skip.
+    """
+
+    claims: tuple[str, ...] = SC_CLAIMS
+    Ls: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10)
+    n_min: int = 10
+    n_max: int = 8192
+    # the largest n at each L (default: n_max everywhere). The control needs large n only at small
+    # L (it is censored beyond L ~ 5 anyway) and the class small n at every L, so large L can stop
+    # early: the Gram costs O(n^2 L) and the factorization O(n^3)
+    n_max_per_L: tuple[int, ...] = ()
+    steps_per_doubling: int = 4
+    eps: tuple[float, ...] = (0.5, 0.25)
+    d: int = 5
+    n_test: int = 1000
+    seeds: tuple[int, ...] = (0, 1, 2)
+    f: str = "sin"
+    N: int = 2
+    l0: int = 1
+    delta: float = 0.05
+    data_seed: int = 0
+    sized_to_decide: bool = True
+
+    def __post_init__(self):
+        for name in ("claims", "Ls", "eps", "seeds"):
+            v = getattr(self, name)
+            if not isinstance(v, (tuple, list)) or not v:
+                raise ValueError(f"{name} = {v!r}: must be a non-empty sequence")
+            object.__setattr__(self, name, tuple(v))
+        bad = [c for c in self.claims if c not in SC_CLAIMS]
+        if bad or len(set(self.claims)) != len(self.claims):
+            raise ValueError(f"claims = {list(self.claims)}: distinct names from {list(SC_CLAIMS)}")
+        if (len(self.Ls) < 3 or list(self.Ls) != sorted(set(self.Ls))
+                or any(isinstance(L, bool) or not isinstance(L, int) or L < 2 for L in self.Ls)):
+            raise ValueError(f"Ls = {list(self.Ls)}: need >= 3 increasing integer lengths >= 2")
+        M.check_int("n_min", self.n_min, low=2)
+        M.check_int("n_max", self.n_max, low=self.n_min + 1)
+        object.__setattr__(self, "n_max_per_L", tuple(self.n_max_per_L))
+        if self.n_max_per_L and (len(self.n_max_per_L) != len(self.Ls) or any(
+                isinstance(n, bool) or not isinstance(n, int) or not self.n_min < n <= self.n_max
+                for n in self.n_max_per_L)):
+            raise ValueError(f"n_max_per_L = {list(self.n_max_per_L)}: one integer per L in "
+                             f"(n_min, n_max] = ({self.n_min}, {self.n_max}]")
+        M.check_int("steps_per_doubling", self.steps_per_doubling, low=1, high=16)
+        M.check_int("d", self.d, low=1)
+        M.check_int("n_test", self.n_test, low=1)
+        M.check_int("N", self.N, low=1, high=min(self.Ls))
+        M.check_int("l0", self.l0, low=0, high=min(self.Ls) - 1)
+        for e in self.eps:
+            M.check_float("eps", e, low=0.0, high=1.0, low_open=True, high_open=True)
+        M.check_float("delta", self.delta, low=0.0, high=1.0, low_open=True, high_open=True)
+        if len(set(self.seeds)) != len(self.seeds) or any(
+                isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds = {list(self.seeds)}: distinct integers >= 0")
+
+    def cap(self, L: int) -> int:
+        """The largest n at length L (a value not reached by it is censored there)."""
+        return self.n_max_per_L[self.Ls.index(L)] if self.n_max_per_L else self.n_max
+
+    def ns(self, L: int) -> tuple[int, ...]:
+        """The nested grid at length L: n_min 2^(k / steps_per_doubling) up to ``cap(L)``."""
+        top = self.cap(L)
+        k_max = int(math.floor(self.steps_per_doubling * math.log2(top / self.n_min) + 1e-9))
+        grid = {int(round(self.n_min * 2 ** (k / self.steps_per_doubling))) for k in range(k_max + 1)}
+        return tuple(sorted(grid | {top}))
+
+    @property
+    def sigma_floor(self) -> float:
+        """The resolution of log n_eps on the grid: a uniform quantization error of width
+        log(2) / steps_per_doubling has standard deviation width / sqrt(12)."""
+        return math.log(2.0) / self.steps_per_doubling / math.sqrt(12.0)
+
+    def scaling(self, claim: str):
+        """The ScalingDesign whose class target (and positions) ``claim`` uses: one definition."""
+        from ._evaluate import ScalingDesign
+
+        return ScalingDesign(claim, Ls=self.Ls, d=self.d, f=self.f, seeds=self.seeds, N=self.N,
+                             l0=self.l0)
+
+    def control(self, L: int, seed: int) -> SpreadProductTarget:
+        return SpreadProductTarget.make(L, self.d, seed=seed)
+
+
+def _first_reached(values: np.ndarray, ns, level: float):
+    """The smallest n whose value is <= level (None: censored at n_max)."""
+    hit = np.nonzero(values <= level)[0]
+    return int(ns[hit[0]]) if hit.size else None
+
+
+def sample_complexity_records(design: SampleComplexityDesign) -> list[dict]:
+    """Evaluate the design (module docstring): one Gram and one factorization per L."""
+    from ._evaluate import _clipped
+
+    base = {k: v for k, v in asdict(design).items() if k not in ("seeds",)}
+    out = []
+    for L in design.Ls:
+        ns = design.ns(L)
+        t0 = time.perf_counter()
+        tok = M.TokenDistribution(L, design.d, 1.0)
+        # the train and test domains of data_seed (models/_keys.py), one stream per L
+        k_tr = jax.random.fold_in(M.stream_key(design.data_seed, "train"), _STREAM + L)
+        k_te = jax.random.fold_in(M.stream_key(design.data_seed, "test"), _STREAM + L)
+        X = np.asarray(tok.sample(k_tr, design.cap(L)), np.float64)
+        Xte = np.asarray(tok.sample(k_te, design.n_test), np.float64)
+        cols = [("control", None, s, design.control(L, s)) for s in design.seeds]
+        cols += [("class", c, s, design.scaling(c).target(L, s)) for c in design.claims
+                 for s in design.seeds]
+        Y = np.stack([np.asarray(t(X), np.float64) for *_, t in cols], axis=1)
+        Yte = np.stack([np.asarray(t(Xte), np.float64) for *_, t in cols], axis=1)
+        H = T.ntk_gram(X)
+        factor = T.nested_cholesky(H, overwrite=True)
+        del H
+        H_te = T.ntk_gram(Xte, X)
+        t_kernel = time.perf_counter()
+        g1 = T.g1_nested(factor, Y, ns, design.delta)
+        z = factor.forward(Y)
+        zero = np.mean(np.minimum(1.0, np.abs(Yte)), axis=0)  # the zero predictor's risk
+        rel = np.stack([np.mean(_clipped(H_te[:, :n] @ factor.alpha(z, n), Yte), axis=0) / zero
+                        for n in ns])  # (len(ns), columns)
+        g1v = np.array([[b.value for b in row] for row in g1]) / zero  # G1 / zero risk
+        t_solve = time.perf_counter()
+        for c, (role, claim, s, tgt) in enumerate(cols):
+            n_eps = {str(e): _first_reached(rel[:, c], ns, e) for e in design.eps}
+            n_g1 = {str(e): _first_reached(g1v[:, c], ns, e) for e in design.eps}
+            for cl in (design.claims if claim is None else (claim,)):
+                cfg = {**base, "claim": cl, "L": L, "role": role, "target": tgt.describe(),
+                       "ns": list(ns), "n_cap": ns[-1]}
+                out.append(make_record(
+                    "sample-complexity", cl, cfg, s, verdict="measured",
+                    metrics={"n_eps": n_eps, "n_G1": n_g1, "zero_risk": float(zero[c]),
+                             "rel_risk": rel[:, c].tolist(), "g1_rel": g1v[:, c].tolist(),
+                             "cond_est": factor.cond_est},
+                    timings={"kernel_s": t_kernel - t0, "solves_s": t_solve - t_kernel}))
+    return out
+
+
+def fit_sample_complexity(records: list[dict], design: SampleComplexityDesign, claim: str, *,
+                          measure: str = "n_eps", eps: float | None = None, claim_obj=None) -> dict:
+    """The growth fits and verdict for one claim from its records (``theory.compare_growth``,
+    the claim's own law's rule with the grid's ``sigma_floor``); censored values enter as such.
+    ``claim_obj`` substitutes a claim (a mutant rule)."""
+    eps = design.eps[0] if eps is None else eps
+    base_claim, law_name = design.scaling(claim).law()
+    law = (claim_obj or base_claim).laws[law_name]
+    test = replace(law.growth, sigma_floor=design.sigma_floor)
+    vals: dict[str, dict] = {"class": {}, "control": {}}
+    for r in records:
+        c = r["config"]
+        if r["kind"] == "sample-complexity" and r["claim"] == claim and c["role"] in vals:
+            vals[c["role"]][(c["L"], r["seed"])] = r["metrics"][measure][str(eps)]
+    Ls = sorted({L for (L, _) in vals["class"]} & {L for (L, _) in vals["control"]})
+    seeds = sorted({s for (_, s) in vals["class"]} & {s for (_, s) in vals["control"]})
+    if len(Ls) < 3 or not seeds:
+        raise ValueError(f"{claim}: need {measure} at >= 3 lengths for class and control, have L = {Ls}")
+
+    def table(role):
+        v = [[vals[role].get((L, s), "missing") for L in Ls] for s in seeds]
+        if any(x == "missing" for row in v for x in row):
+            raise ValueError(f"{claim}: {role} {measure} missing for some (L, seed)")
+        cens = np.array([[x is None for x in row] for row in v])
+        C = np.array([[design.cap(L) if x is None else x for L, x in zip(Ls, row)] for row in v],
+                     float)
+        return C, cens
+
+    C_cls, cens_cls = table("class")
+    C_ctl, cens_ctl = table("control")
+    g = T.compare_growth(Ls, C_cls, C_ctl, seeds=seeds, test=test, censored_class=cens_cls,
+                         censored_control=cens_ctl)
+    gc, gk = g["class_growth"], g["control_growth"]
+    left = int(np.sum(C_cls <= design.n_min) + np.sum(C_ctl <= design.n_min))
+    return {"claim": claim, "measure": measure, "eps": eps, "Ls": Ls, "seeds": seeds,
+            "n_cap": [design.cap(L) for L in Ls], "verdict": g["verdict"], "reason": g["reason"],
+            "class_model": gc["model"], "control_model": gk["model"],
+            "class_llr": gc["llr"], "control_llr": gk["llr"],
+            "class_slope": gc["slope"], "class_rate": gc["rate"],
+            "control_slope": gk["slope"], "control_rate": gk["rate"],
+            "class_censored": int(cens_cls.sum()), "control_censored": int(cens_ctl.sum()),
+            "left_censored": left, "sigma_floor": test.sigma_floor,
+            "declared_exponent": design.scaling(claim).declared_exponent(claim_obj),
+            "n_class": np.where(cens_cls, np.nan, C_cls).tolist(),
+            "n_control": np.where(cens_ctl, np.nan, C_ctl).tolist(),
+            "decides": measure == "n_eps" and eps == design.eps[0],
+            "sized_to_decide": design.sized_to_decide, "provenance": base_claim.provenance}
+
+
+def sample_scaling_records(design: SampleComplexityDesign, records: list[dict]) -> list[dict]:
+    """One "sample-scaling" record per (claim, measure, eps): the deciding fit (n_eps at eps[0])
+    and the reported ones (n_eps at the other eps, n_G1 at every eps)."""
+    out = []
+    cfg = asdict(design)
+    for claim in design.claims:
+        for measure in ("n_eps", "n_G1"):
+            for e in design.eps:
+                fit = fit_sample_complexity(records, design, claim, measure=measure, eps=e)
+                out.append(make_record("sample-scaling", claim, {**cfg, "measure": measure, "eps": e},
+                                       list(design.seeds), metrics=fit, verdict=fit["verdict"]))
+    return out
+
+
+def evaluate_sample_complexity(design: SampleComplexityDesign) -> list[dict]:
+    t0 = time.perf_counter()
+    recs = sample_complexity_records(design)
+    fits = sample_scaling_records(design, recs)
+    total = time.perf_counter() - t0
+    for r in fits:
+        r["timings"] = {"item_s": total}
+    return recs + fits
