@@ -327,3 +327,22 @@ def test_every_plot_labels_its_axes_and_ticks(tmp_path):
     assert any("[contrast]" in t.get_text() for t in g2net.get_legend().get_texts())
     for fig in drawn.values():
         plt.close(fig)
+
+
+def test_paper_claims_c2_c4_come_from_the_deciding_sample_complexity_fits():
+    """C2 / C4's answer lines read the deciding sample-scaling records (n_eps(L)); a non-deciding
+    fit (eps = 0.25, reported only) does not speak for the claim; C1 falls back to the claims table."""
+    from reports.render._answer import paper_claim_lines
+
+    def fit(claim, verdict, decides, eps):
+        return {"kind": "sample-scaling", "claim": claim, "verdict": verdict,
+                "metrics": {"decides": decides, "class_model": "exponential",
+                            "control_model": "exponential", "eps": eps}}
+
+    recs = [fit("C2", "not supported at these sizes", True, 0.5), fit("C2", "supported", False, 0.25),
+            fit("C4-l0", "no power at these sizes", True, 0.5)]
+    lines = paper_claim_lines([{"claim": "C1", "key": "C1 (input scale)", "verdict": "supported"}], recs)
+    assert lines[0].startswith("C1 ") and "supported (C1 (input scale))" in lines[0]
+    assert "C2: **not supported at these sizes**" in lines[1] and "supported (" not in lines[1]
+    assert "not evaluated" in lines[2]
+    assert "C4-l0: **no power at these sizes**" in lines[3]

@@ -189,22 +189,30 @@ def _sentence(rows: list[dict]) -> str:
     return out
 
 
-def paper_claim_lines(claims: list[dict]) -> list[str]:
-    """HOOK: one line per paper claim C1-C4 for the answer (issue 20, item 4).
+def paper_claim_lines(claims: list[dict], records: list[dict] = ()) -> list[str]:
+    """One line per paper claim C1-C4 for the answer (issue 20, item 4), in the order C1..C4.
 
-    The verdicts of C1-C4 are being rebuilt elsewhere (issue 22: the growth decision rule, C1 on
-    the trained network); that work replaces this function's body, keeping its signature: it
-    receives the report's claim rows (``_render._claim_rows``) and returns the lines, in the
-    order C1, C2, C3, C4. Until then each line restates the claims table's existing verdicts
-    of the claim (its rows keyed 'C1 (input scale)', 'C2 fit', 'C3 (bound cases)', 'C4-... fit'),
-    or says that the store has none.
+    C2 and C4 are decided on the sample complexity n_eps(L) (``sample-scaling`` records whose
+    ``decides`` is set: docs/theory.md section 5, "Sample complexity"); each line gives the verdict
+    and the class and control models it rests on. C1 and C3, and C2 / C4 in a store without those
+    records, restate the claims table's verdicts (rows keyed 'C1 (input scale)', 'C2 fit',
+    'C3 (bound cases)', 'C4-... fit'), or say that the store has none.
     """
     import theory as T
 
+    deciding = [r for r in records if r.get("kind") == "sample-scaling"
+                and r.get("metrics", {}).get("decides")]
     out = []
     for cid in ("C1", "C2", "C3", "C4"):
-        mine = [c for c in claims if str(c.get("key", c["claim"])).startswith(cid)]
         title = T.get_claim(cid).title
+        sc = [r for r in deciding if r["claim"].startswith(cid)]
+        if sc:
+            parts = [f"{r['claim']}: **{r['verdict']}** (class {r['metrics'].get('class_model')}, "
+                     f"control {r['metrics'].get('control_model')}; n_eps at eps = "
+                     f"{r['metrics'].get('eps')})" for r in sorted(sc, key=lambda r: r["claim"])]
+            out.append(f"{cid} ({title}), on the sample complexity: " + "; ".join(parts) + ".")
+            continue
+        mine = [c for c in claims if str(c.get("key", c["claim"])).startswith(cid)]
         if not mine:
             out.append(f"{cid} ({title}): not evaluated in this store.")
             continue

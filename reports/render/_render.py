@@ -439,7 +439,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "", *,
     claims = _claim_rows(records)
     seen = {r["claim"].split("-")[0] if r["claim"].startswith("C4") else r["claim"] for r in claims}
     answer = answer_first(records)
-    answer["paper_claims"] = paper_claim_lines(claims)  # the hook for C1-C4's verdicts
+    answer["paper_claims"] = paper_claim_lines(claims, records)  # the hook for C1-C4's verdicts
     return {
         "schema": 1, "store": str(store_path), "answer": answer,
         "generated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
