@@ -282,7 +282,7 @@ def _sc_design():
 
 @pytest.fixture(scope="module")
 def sample_complexity(store):
-    from reports._sample_complexity import sample_complexity_records, sample_scaling_records
+    from reports.cases._sample_complexity import sample_complexity_records, sample_scaling_records
 
     design = _sc_design()
     recs = sample_complexity_records(design)
@@ -312,7 +312,7 @@ def test_scaling_claim_decided_with_power(claim, sample_complexity):
     """C2 (CI decides at least this one): the verdict is 'supported' or 'not supported at these
     sizes' (both decisions with power); 'no power' or 'inconclusive' fail the design. The verdict is
     the one rule's (theory.compare_growth), recomputed here from the records."""
-    from reports._sample_complexity import fit_sample_complexity
+    from reports.cases._sample_complexity import fit_sample_complexity
 
     design, recs, fits = sample_complexity
     f = fits[claim]
@@ -337,7 +337,7 @@ def test_scaling_claim_is_supported(claim, sample_complexity):
 def test_control_as_the_class_is_not_supported(sample_complexity, store):
     """Mutant: the control's n_eps presented as the class. Classified exponential, so the claim's
     verdict becomes 'not supported at these sizes' (the rule can fail a claim)."""
-    from reports._sample_complexity import fit_sample_complexity
+    from reports.cases._sample_complexity import fit_sample_complexity
 
     design, recs, _ = sample_complexity
     swapped = [dict(r, config={**r["config"], "role": new}) for r in recs
@@ -352,7 +352,7 @@ def test_control_as_the_class_is_not_supported(sample_complexity, store):
 
 @pytest.mark.fast
 def test_sample_complexity_design_validation():
-    from reports._sample_complexity import SampleComplexityDesign
+    from reports.cases._sample_complexity import SampleComplexityDesign
 
     with pytest.raises(ValueError, match="claims"):
         SampleComplexityDesign(claims=("C9",))

@@ -157,7 +157,7 @@ class SampleComplexityDesign:
 
     def scaling(self, claim: str):
         """The ScalingDesign whose class target (and positions) ``claim`` uses: one definition."""
-        from ._evaluate import ScalingDesign
+        from ._scaling import ScalingDesign
 
         return ScalingDesign(claim, Ls=self.Ls, d=self.d, f=self.f, seeds=self.seeds, N=self.N,
                              l0=self.l0)
