@@ -117,3 +117,47 @@ def test_w0_and_the_tokens_are_not_the_same_normals():
             rho = np.corrcoef(w, z)[0, 1]
             # independent: rho ~ N(0, 1/256); 6 sd is a 1e-9 false alarm, while equal streams give 1
             assert abs(rho) < 6 / np.sqrt(w.size), (s, rho)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("method", ["gd", "sgd"])
+def test_the_evaluation_draws_each_stream_from_its_domain(method, monkeypatch):
+    """The bound case's own draws, spied on: the training sample (or SGD's stream), the test sample,
+    the gap inputs and the init come from the keys of their domains, by name. (The wiring check
+    recomputes the gap term within float32 tolerances, which an independent gap sample of the same
+    law can sit inside; this is exact.)"""
+    from reports.cases._evaluate import evaluate_bound_case
+
+    seen = []
+
+    def spy(name, fn):
+        def wrapped(self, key, *a, **k):
+            if not isinstance(key, jax.core.Tracer):  # SGD's per-step draws inside its scan
+                seen.append((name, np.asarray(jax.random.key_data(key)).tobytes()))
+            return fn(self, key, *a, **k)
+        return wrapped
+
+    monkeypatch.setattr(M.Task, "sample", spy("task", M.Task.sample))
+    monkeypatch.setattr(M.TokenDistribution, "sample", spy("tokens", M.TokenDistribution.sample))
+    def spy_fn(name, fn):
+        def wrapped(key, *a, **k):
+            seen.append((name, np.asarray(jax.random.key_data(key)).tobytes()))
+            return fn(key, *a, **k)
+        return wrapped
+
+    real_sgd = M.sgd_samples
+    monkeypatch.setattr(M, "sgd_samples", lambda task, key, *a, **k: spy_fn(
+        "sgd", lambda kk: real_sgd(task, kk, *a, **k))(key))
+    monkeypatch.setattr(M, "init_seeds", spy_fn("init", M.init_seeds))
+    case = BoundCase(L=2, d=2, m=8, n=8, n_test=8, n_gap=8, steps=2, seeds=2, method=method,
+                     data_seed=3, init_seed=3)
+    evaluate_bound_case(case, predicted=False)
+    k = M.case_keys(3, 3, 2)
+    b = lambda key: np.asarray(jax.random.key_data(key)).tobytes()  # noqa: E731
+    assert ("task", b(k.test)) in seen and ("tokens", b(k.gap)) in seen and ("init", b(k.init)) in seen
+    if method == "gd":
+        assert ("task", b(k.train)) in seen
+    else:
+        assert ("sgd", b(k.sgd)) in seen
+    # nothing else is drawn from: every host-side draw used one of the case's domain keys
+    assert {key for _, key in seen} <= {b(k.train), b(k.test), b(k.gap), b(k.sgd), b(k.init)}
