@@ -20,8 +20,8 @@ predictors; G1-net, G2-net for the network), a negative control (the 'contrast'
 parametrization: the kernel-regime law T-gd must fail there; the rigorous bounds hold in any
 parametrization, so their holding there is expected, not evidence), the predicted law under
 test (P at its pre-registered interpolation and extrapolation cases) or its in-sample envelope
-(P on its calibration grid, which holds by construction). The answer leads with the bounds under
-test and gives the median slack.
+(P at the configurations it was fitted on: other samples, but no test of the law). The answer
+leads with the bounds under test and gives the median slack.
 
 Each row: evaluated cases, how many held, violations (the verdicts stored by the evaluation, which
 apply ``theory``'s violation rule; nothing is re-judged here), the non-vacuous count, where the
@@ -66,7 +66,7 @@ GLOSSARY = (
 
 #: What each answer row is for (see the module docstring).
 ROLE_TEST, ROLE_CONTROL = "bound under test", "negative control"
-ROLE_P_TEST, ROLE_P_ENVELOPE = "predicted law under test", "in-sample envelope (holds by construction)"
+ROLE_P_TEST, ROLE_P_ENVELOPE = "predicted law under test", "in-sample envelope (fitted configurations)"
 
 
 def _role(claim: str, param: str, part: str) -> str:
