@@ -153,7 +153,6 @@ _CI = active_profile() == "ci"
 #: P's pre-registered held-out cases (theory/p_preregistration.json, committed before the fit they
 #: test): the ci profile's short list under CI, every case otherwise
 HELD = preregistered_cases("ci" if _CI else "all")
-_BASE = dict(RAW_PRE["fixed"])
 
 
 def _p_records(records):

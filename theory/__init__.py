@@ -94,7 +94,10 @@ from ._scale import ScaleTest
 
 PROVENANCE = {**BOUND_PROVENANCE, **PREDICTOR_PROVENANCE, **PRIOR_PROVENANCE,
               **PREDICTED_PROVENANCE, "ntk_gram": "exact", "ntk_diagonal": "exact",
-              "label_separation": "prior", "permutation_test": "prior"}
+              "label_separation": "prior", "permutation_test": "prior",
+              "permutation_labels": "prior",
+              # the C2 / C4 decision rule on the declared laws, and C1's rule on the trained network
+              "compare_growth": "paper-claim", "ScaleTest": "paper-claim"}
 
 __all__ = [
     "ScaleTest", "GROWTH_MODELS", "GrowthFit", "GrowthTest", "SCALING_VERDICTS", "compare_growth",

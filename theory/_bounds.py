@@ -333,9 +333,10 @@ def weight_movement_limit(K, r0) -> float:
 # tested reference they replace (Pinsker: kl(p || q) >= 2 (p - q)^2, so the KL interval always
 # lies inside Hoeffding's).
 
-#: Bisection steps of ``kl_lcb`` / ``kl_ucb``: the bracket halves each step, so after 100 steps
-#: the returned end is within 2^-100 (~8e-31) of the exact inversion, far below float64's ulp
-#: at any risk the suite reports.
+#: Bisection steps of ``kl_lcb`` / ``kl_ucb`` at most: the bracket halves each step and the loop
+#: stops once its ends are adjacent float64 numbers (about 60 steps), so the returned end is one
+#: ulp from the boundary of the set as float64 evaluates kl; it is the end that evaluation puts
+#: outside the set (conservative up to kl's own rounding near the boundary, ~1e-16 relative).
 _KL_ITERS = 100
 
 
@@ -373,7 +374,7 @@ def _kl_level(n_test, delta_test) -> float:
 def _kl_invert(mean, n_test, delta_test, upper: bool) -> float:
     """The end of {q : kl(mean || q) <= log(1/delta_test)/n_test} on one side of ``mean``, by
     bisection, returning the bracket end *outside* the set: a lower end that is <= the exact one,
-    an upper end that is >= it (conservative by at most 2^-_KL_ITERS)."""
+    an upper end that is >= it (one float64 ulp outside the set as ``_kl`` evaluates it)."""
     eps = _kl_level(n_test, delta_test)
     p = check_float("mean", mean, low=0.0, high=1.0)
     inside, outside = p, (1.0 if upper else 0.0)  # kl(p || p) = 0 <= eps; kl = inf at 0 / 1

@@ -269,13 +269,14 @@ def _claims() -> dict[str, Claim]:
               "mean min(1, |u_T - f_ker|) on fresh unlabelled inputs.",
               "rigorous", "docs/theory.md section 4 (G1-net: risk(g) <= risk(h) + E min(1, |g - h|))",
               hypotheses=(H_L2, H_DELTA), functions=("net_bound", "kernel_gd_predictor",
-                                                     "kernel_sgd_predictor", "rademacher_bound")),
+                                                     "kernel_sgd_predictor", "rademacher_bound",
+                                                     "kl_ucb")),
         Claim("G2-net", "The trained network under G2",
               "With probability >= 1 - delta - delta_gap, the trained network u_T has risk <= G2 of "
               "its linearization f_lin + the Chernoff-KL UCB of mean min(1, |u_T - f_lin|) on fresh "
               "unlabelled inputs.",
               "rigorous", "docs/theory.md section 4 (G2-net)", hypotheses=(H_L2, H_DELTA),
-              functions=("net_bound", "g2_bound")),
+              functions=("net_bound", "g2_bound", "kl_ucb")),
         Claim("P", "Predicted bound P(n, L, N, l_0, m, delta)",
               "A fitted envelope shaped by the claims: P = 2 gamma sqrt(C(L, N, l_0, n)/n) + "
               "conf(n, delta) + kappa_gap m^-q L^t n^u, log C linear in log L, l_0, N and log n, "
@@ -308,7 +309,8 @@ def _claims() -> dict[str, Claim]:
               "with a generalization bound that needs no smallness of ||X_l||: for the same "
               "function of the normalized tokens, the bound does not degrade with the input scale r.",
               "paper-claim", "paper abstract (Wang et al. 2021)",
-              hypotheses=(H_L2, H_ADDITIVE, H_SMOOTH), functions=("g1_bound", "complexity")),
+              hypotheses=(H_L2, H_ADDITIVE, H_SMOOTH),
+              functions=("ScaleTest", "net_bound", "g1_bound", "complexity")),
         Claim("C2", "Additive targets: almost-polynomial in L",
               "For additive targets with smooth f, iterations and samples grow almost-polynomially "
               "in L: complexity C(L) <= kappa L^p with p = p0 + p_eps log(1/eps).",

@@ -49,7 +49,7 @@ PREREGISTRATION_PATH = Path(__file__).with_name("p_preregistration.json")
 #: a law fitted to this suite's own measurements (an upper envelope), with no proof behind it;
 #: judged only out of sample, on pre-registered configurations (docs/theory.md section 0)
 TAG = "fitted-envelope"
-PROVENANCE = {"fit_predicted_bound": TAG, "load_calibration": TAG, "load_preregistration": TAG}
+PROVENANCE = {"fit_predicted_bound": TAG, "load_calibration": TAG}  # (the pre-registration is data)
 REGIONS = ("calibration grid", "interpolation", "extrapolation")
 GAMMA = 1.1
 FAMILIES = ("additive", "n-variable")

@@ -174,12 +174,6 @@ def _verdict(bound: T.BoundResult, risk: dict) -> str:
     return T.bound_verdict(bound.value, risk["test_risk"], risk["n_test"], risk["delta_test"])
 
 
-def _key(seed: int, domain: str = "train"):
-    """The key of a sample that is not part of a bound case (scaling, Monte-Carlo): its own
-    domain (``models.stream_key``), never a bare ``key(seed)`` that an init could share."""
-    return M.stream_key(seed, domain)
-
-
 @jax.jit
 def _ntk_seeds(W, A, B, X):
     return jax.vmap(lambda W_, A_, B_: M._ntk._ntk_factored(W_, A_, B_, X, X))(W, A, B)

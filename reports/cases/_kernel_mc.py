@@ -12,7 +12,6 @@ import models as M
 import theory as T
 
 from ._case_validation import check_mc_design
-from ._evaluate import _key
 from ._records import make_record
 from ._scaling import _slope
 from ._widths import shared_width
@@ -46,7 +45,7 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
     """Relative Frobenius error ||K_m / c(m) - H|| / ||H|| per width and seed, and the fitted rate
     (docs/theory.md section 3; c(m) = ``Parametrization.kernel_scale``)."""
     tok = M.TokenDistribution(design.L, design.d, design.scale)
-    X = tok.sample(_key(design.data_seed), design.n)
+    X = tok.sample(M.stream_key(design.data_seed, "train"), design.n)
     H = T.ntk_gram(np.asarray(X, np.float64), k0_fn=k0_fn)
     recs, means = [], []
     for m in design.widths:
@@ -54,7 +53,7 @@ def kernel_mc_records(design: MCDesign, *, k0_fn=None) -> tuple[list[dict], dict
         for s in range(design.seeds):
             cfg = M.RNNConfig(design.d, m, parametrization=design.parametrization)
             # one NTK program for several widths: zero hidden units are exact (pad_width)
-            p = M.pad_width(M.init_params(_key(10_000 + s, "init"), cfg), kernel_mc_width(design, m))
+            p = M.pad_width(M.init_params(M.stream_key(10_000 + s, "init"), cfg), kernel_mc_width(design, m))
             K = np.asarray(M.empirical_ntk(p, X), np.float64) / cfg.param.kernel_scale(m)
             e = float(np.linalg.norm(K - H) / np.linalg.norm(H))
             errs.append(e)

@@ -15,7 +15,6 @@ import models as M
 import theory as T
 
 from ._case_validation import check_scaling_design
-from ._evaluate import _key
 from ._records import make_record
 
 
@@ -95,7 +94,7 @@ def complexity_records(design: ScalingDesign, *, k0_fn=None) -> list[dict]:
         for seed in design.seeds:
             for role, tgt in (("class", design.target(L, seed)), ("control", design.control(L, seed))):
                 t0 = time.perf_counter()
-                X, y = M.Task(tok, tgt).sample(_key(1000 + seed), nmax)
+                X, y = M.Task(tok, tgt).sample(M.stream_key(1000 + seed, "train"), nmax)
                 X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
                 H = T.ntk_gram(X, k0_fn=k0_fn)
                 for n in design.ns:
