@@ -298,10 +298,12 @@ def sample_complexity(store):
 #: the earlier, shared streams. So CI has no power on the sample-complexity claims: these checks
 #: are expected failures, reported as such with their numbers (never a pass, never a skip), until
 #: a control that is measurably exponential at CI's sizes is found (issue 22 stays open for it).
+#: strict, and only an AssertionError is the expected failure: an error in the measurement fails
+#: the suite, and a design that gains power XPASSes, which fails too until the marker is removed.
 NO_POWER_YET = pytest.mark.xfail(
     reason="no power at CI's sizes: the control t_1 t_L is not classified exponential on the "
            "key-domain streams (docs/theory.md section 6); a control that is remains to be found",
-    strict=False)
+    strict=True, raises=AssertionError)
 
 
 def _sc_describe(f: dict) -> str:
@@ -335,6 +337,7 @@ def test_scaling_claim_decided_with_power(claim, sample_complexity):
     assert fit_sample_complexity(recs, design, claim)["verdict"] == f["verdict"]
 
 
+@NO_POWER_YET
 @pytest.mark.slow
 @pytest.mark.parametrize("claim", ["C2"])
 def test_scaling_claim_is_supported(claim, sample_complexity):
@@ -343,8 +346,9 @@ def test_scaling_claim_is_supported(claim, sample_complexity):
     expected failure with its numbers (visible, never a pass), and turns into a pass if it changes."""
     _, _, fits = sample_complexity
     f = fits[claim]
-    if f["verdict"] != "supported":  # not supported, or (at CI's sizes) no power: both reported
+    if f["verdict"] == "not supported at these sizes":  # decided with power: a finding, reported
         pytest.xfail("measured finding: " + _sc_describe(f))
+    # 'no power' / 'inconclusive' reach the assert and fail (expected while NO_POWER_YET stands)
     assert f["verdict"] == "supported", _sc_describe(f)
 
 

@@ -162,7 +162,7 @@ PROFILES["quality"] = GridProfile(**{
 #: n = 100,000 for G1 of the kernel interpolant (the large-n path: a float64 Gram of 80 GB in
 #: host memory, which fits the 128 GiB of the H100 machine, not the GPU's 80 GB; its Cholesky,
 #: 3.3e14 flop, is the longest item). Its memory is checked by construction
-#: (checks/test_precision.py::test_gpu_profile_fits_an_h100); it was not run on a CPU.
+#: (checks/test_gpu_profile.py::test_gpu_profile_network_cases_fit_an_h100); it was not run on a CPU.
 PROFILES["gpu"] = GridProfile(
     bound=dict(d=5, m=512, n=1000, n_test=2000, steps=300, seeds=16),
     Ls=(2, 4, 8, 16), scales=(0.1, 1.0, 10.0), data_seeds=(0, 1, 2),
