@@ -23,6 +23,9 @@
 #              where it is faster: measure both")                                       (<= 60 s)
 #   ci         the rest of the ci tier (bounds and slow: every test not in the fast tier)
 #              under CI=true RNN_CHECKS_PROFILE=ci; with 'fast' it covers the ci tier's tests
+#   sc         issue 22: the sample-complexity design SC_GPU (reports/runs/_grid.py; the float64
+#              kernel work runs on the 16-core host): the control where CPU designs censor it and
+#              the classes to L = 24, five seeds; fits, verdicts and timings to sc.json  (<= 240 s)
 #   g1         G1 of the kernel interpolant by the large-n path at nested n up to G1_N
 #              (default 50,000: 20 GB float64 Gram, 4e13 flop Cholesky on the host): time, peak
 #              RSS, peak GPU memory. n = 100,000 (80 GB Gram, 3.3e14 flop) needs ~10 min of
@@ -36,7 +39,7 @@ PY="${PYTHON:-python}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # the suite's subprocesses share the GPU
 export RNN_CHECKS_JAX_CACHE="$OUT/jax-cache"
-PARTS="${PARTS:-env precision fast sweep bench kernel64 ci g1}"
+PARTS="${PARTS:-env precision fast sweep bench kernel64 sc ci g1}"
 BUDGET_S="${BUDGET_S:-540}"
 G1_N="${G1_N:-50000}"
 T0=$(date +%s)
@@ -90,6 +93,23 @@ out = {"n": 2000, "L": 16, "t_host_s": best["host"], "t_device_s": best["device"
        "device": jax.devices()[0].device_kind}
 json.dump(out, open(sys.argv[1], "w"), indent=2)
 print(json.dumps(out))
+EOF
+step sc 240 "$PY" - "$OUT/sc.json" <<'EOF'
+import json, sys, time
+import numpy as np
+from reports.runs._grid import SC_GPU
+from reports.cases._sample_complexity import sample_complexity_records, sample_scaling_records
+t = time.perf_counter()
+recs = sample_complexity_records(SC_GPU)
+fits = sample_scaling_records(SC_GPU, recs)
+out = {"seconds": time.perf_counter() - t, "fits": [f["metrics"] for f in fits],
+       "kernel_s": {r["config"]["L"]: r["timings"]["kernel_s"] for r in recs}}
+json.dump(out, open(sys.argv[1], "w"), indent=1, default=str)
+for m in out["fits"]:
+    print(m["claim"], m["measure"], m["eps"], m["verdict"], "| class", m["class_model"],
+          np.round(m["class_llr"], 1).tolist(), "| control", m["control_model"],
+          np.round(m["control_llr"], 1).tolist())
+print(f"{out['seconds']:.0f} s")
 EOF
 step ci 300 env CI=true RNN_CHECKS_PROFILE=ci "$PY" -m pytest checks/ -q -p no:cacheprovider \
   -m "not ((fast or selftest) and not (ray or slow)) and not ray" --junitxml="$OUT/ci.xml"

@@ -8,7 +8,7 @@ C3 (N-variable targets learnable): trained networks on N-variable targets obey t
 C2 / C4 (almost-polynomial in L): decided on the sample complexity n_eps(L) (reports/
 _sample_complexity.py: nested n, censored values kept as such) by the growth rule
 (theory/_growth.py): the class is classified first (exponential: 'not supported at these sizes'),
-the spread-product control must be classified exponential, or the verdict is 'no power', which
+the ramped-sine control must be classified exponential, or the verdict is 'no power', which
 fails a design sized to decide (never a skip). C_n at one n (the old measurement) is kept only
 for its mutant and diagnostic checks. The rule itself is checked on synthetic C(L) of known law
 (a power law, 2^L, censored and saturating curves) in milliseconds.
@@ -291,19 +291,14 @@ def sample_complexity(store):
     return design, recs, {f["claim"]: f["metrics"] for f in fits if f["metrics"]["decides"]}
 
 
-#: Measured 2026-11-27 after the key domains (issue 19) gave every stream its own key: with the
-#: independent samples the spread-product control t_1 t_L is no longer classified exponential at
-#: CI's sizes (2 log LR per seed +5.7..+5.9: its n_eps is censored at L = 5, 6, below L = 4's
-#: 2,153-2,560), nor in the default design (undecided), where it had been by a margin of 0.33 on
-#: the earlier, shared streams. So CI has no power on the sample-complexity claims: these checks
-#: are expected failures, reported as such with their numbers (never a pass, never a skip), until
-#: a control that is measurably exponential at CI's sizes is found (issue 22 stays open for it).
-#: strict, and only an AssertionError is the expected failure: an error in the measurement fails
-#: the suite, and a design that gains power XPASSes, which fails too until the marker is removed.
-NO_POWER_YET = pytest.mark.xfail(
-    reason="no power at CI's sizes: the control t_1 t_L is not classified exponential on the "
-           "key-domain streams (docs/theory.md section 6); a control that is remains to be found",
-    strict=True, raises=AssertionError)
+#: The claims each design decides with power (measured 2026-11-27 with the ramped-sine control,
+#: docs/theory.md section 6): CI's design (L = 2..10) decides C2 and C4-N (both 'not supported at
+#: these sizes', control exponential); C4-l0 is 'inconclusive' there (one seed's class curve is
+#: undecided, 2 log LR -0.8) and is decided by the default design (L = 2..16: 'supported').
+def _decided_claims() -> tuple[str, ...]:
+    from checks._profiles import active_profile
+
+    return ("C2", "C4-N", "C4-l0") if active_profile() == "thorough" else ("C2", "C4-N")
 
 
 def _sc_describe(f: dict) -> str:
@@ -311,48 +306,47 @@ def _sc_describe(f: dict) -> str:
             f"{f['verdict']}; {f['reason']}; class n {f['n_class']}, control n {f['n_control']}")
 
 
-@NO_POWER_YET
 @pytest.mark.slow
 def test_sample_complexity_control_has_power(sample_complexity):
-    """The negative control (spread product t_1 t_L) must be classified exponential in a design
-    sized to decide: otherwise every verdict is 'no power', which fails here (never a skip)."""
+    """The negative control (RampedSineControl) must be classified exponential in a design sized to
+    decide: otherwise every verdict is 'no power', which fails here (never a skip)."""
     design, _, fits = sample_complexity
     assert design.sized_to_decide
     for f in fits.values():
         assert f["control_model"] == "exponential", _sc_describe(f)
 
 
-@NO_POWER_YET
 @pytest.mark.slow
-@pytest.mark.parametrize("claim", ["C2"])
+@pytest.mark.parametrize("claim", _decided_claims())
 def test_scaling_claim_decided_with_power(claim, sample_complexity):
-    """C2 (CI decides at least this one): the verdict is 'supported' or 'not supported at these
-    sizes' (both decisions with power); 'no power' or 'inconclusive' fail the design. The verdict is
-    the one rule's (theory.compare_growth), recomputed here from the records."""
+    """The claims this design is sized to decide (_decided_claims): the verdict is 'supported' or
+    'not supported at these sizes' with the control classified exponential (a decision with
+    power); 'no power' or 'inconclusive' fail the design. The verdict is the one rule's
+    (theory.compare_growth), recomputed here from the records."""
     from reports.cases._sample_complexity import fit_sample_complexity
 
     design, recs, fits = sample_complexity
     f = fits[claim]
     assert f["verdict"] in ("supported", "not supported at these sizes"), _sc_describe(f)
+    assert f["control_model"] == "exponential", _sc_describe(f)
     assert fit_sample_complexity(recs, design, claim)["verdict"] == f["verdict"]
 
 
-@NO_POWER_YET
 @pytest.mark.slow
-@pytest.mark.parametrize("claim", ["C2"])
+@pytest.mark.parametrize("claim", _decided_claims())
 def test_scaling_claim_is_supported(claim, sample_complexity):
-    """The paper's claim itself: n_eps(L) of the class grows polynomially. Measured 2026-11-27 it is
-    classified exponential at these sizes (docs/theory.md section 6): that is reported as an
-    expected failure with its numbers (visible, never a pass), and turns into a pass if it changes."""
+    """The paper's claim itself: n_eps(L) of the class grows polynomially. Measured 2026-11-27, C2
+    and C4-N are classified exponential at these sizes and C4-l0 polynomial (docs/theory.md section
+    6): a 'not supported' decided with power is reported as an expected failure with its numbers
+    (visible, never a pass), and turns into a pass if it changes."""
     _, _, fits = sample_complexity
     f = fits[claim]
     if f["verdict"] == "not supported at these sizes":  # decided with power: a finding, reported
         pytest.xfail("measured finding: " + _sc_describe(f))
-    # 'no power' / 'inconclusive' reach the assert and fail (expected while NO_POWER_YET stands)
+    # 'no power' / 'inconclusive' reach the assert and fail
     assert f["verdict"] == "supported", _sc_describe(f)
 
 
-@NO_POWER_YET
 @pytest.mark.slow
 def test_control_as_the_class_is_not_supported(sample_complexity, store):
     """Mutant: the control's n_eps presented as the class. Classified exponential, so the claim's
@@ -365,9 +359,45 @@ def test_control_as_the_class_is_not_supported(sample_complexity, store):
                for new in ("class", "control")]
     f = fit_sample_complexity(swapped, design, "C2")
     rejected = f["class_model"] == "exponential" and f["verdict"] == "not supported at these sizes"
-    record_power(store, "C2", "spread-product control treated as the class (n_eps)", rejected,
+    record_power(store, "C2", "ramped-sine control treated as the class (n_eps)", rejected,
                  detail=_sc_describe(f))
     assert rejected, _sc_describe(f)
+
+
+@pytest.mark.fast
+def test_ramped_sine_control_is_its_formula():
+    """y = sin(omega_L t_L) / s(omega_L) with omega_L^2 = 1 + c (L - 2), t_L = sqrt(d) beta^T X_L:
+    recomputed from the definition, and unit variance by Monte Carlo (n = 200,000 Gaussian tokens:
+    the sample variance of a unit-variance y with kurtosis <= 3 has sd <= sqrt(2 / n) = 0.0032,
+    so 0.02 is > 6 sd)."""
+    from reports.cases._sample_complexity import RampedSineControl
+
+    X = np.random.default_rng(0).standard_normal((200_000, 6, 5)) / math.sqrt(5)
+    for L, c in ((2, 0.2), (6, 0.2), (6, 0.45)):
+        ctl = RampedSineControl.make(L, 5, seed=3, c=c)
+        w = math.sqrt(1 + c * (L - 2))
+        assert ctl.omega == pytest.approx(w, rel=1e-15)
+        t = math.sqrt(5) * X[:, L - 1, :] @ ctl.beta
+        want = np.sin(w * t) / math.sqrt((1 - math.exp(-2 * w * w)) / 2)
+        np.testing.assert_allclose(ctl(X[:, :L]), want, rtol=1e-12, atol=1e-12)
+        assert abs(float(np.var(ctl(X[:, :L]))) - 1.0) < 0.02
+    with pytest.raises(ValueError, match="control_c"):
+        RampedSineControl.make(4, 5, c=0.0)
+
+
+@pytest.mark.fast
+def test_sample_complexity_is_where_the_curve_stays_below_eps():
+    """n_eps is the smallest grid n from which the relative risk stays <= eps up to the cap (a
+    crossing that comes back above does not count); never reached: None (censored); NaN is not
+    reached."""
+    from reports.cases._sample_complexity import _first_reached
+
+    ns = (10, 20, 40, 80)
+    assert _first_reached(np.array([0.9, 0.4, 0.6, 0.3]), ns, 0.5) == 80
+    assert _first_reached(np.array([0.9, 0.4, 0.4, 0.3]), ns, 0.5) == 20
+    assert _first_reached(np.array([0.9, 0.4, 0.4, 0.6]), ns, 0.5) is None
+    assert _first_reached(np.array([0.1, 0.1, 0.1, 0.1]), ns, 0.5) == 10
+    assert _first_reached(np.array([0.1, np.nan, 0.1, 0.1]), ns, 0.5) == 40
 
 
 @pytest.mark.fast

@@ -64,7 +64,7 @@ class GridProfile:
     # case on which every mutant of BOUND_MUTANTS is tried (None: no power item)
     power: dict | None = None
     # the sample-complexity item (reports/cases/_sample_complexity.py): n_eps(L) for C2, C4-N, C4-l0
-    # against the spread-product control; the item that decides the scaling claims
+    # against the ramped-sine control; the item that decides the scaling claims
     sample_complexity: SampleComplexityDesign | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/render/_quality.py): at every L, for these families and data seeds
@@ -89,14 +89,26 @@ class GridProfile:
 POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 
 #: The sample-complexity design of the default profile (docs/theory.md sections 5-6): the cap
-#: (largest n) at each L is where the spread-product control still reaches eps (its n_eps ~ 200,
-#: 760, 2,560, 6,100 at L = 2..5), and 2,048 at L = 6, 8, 10, where the class needs at most ~400
-#: and the control is censored anyway. Samples are nested across caps (the first n rows of a
-#: larger draw are the smaller draw), so lowering a cap above every observed value changes nothing.
-SC_DEFAULT = SampleComplexityDesign(n_max=8192, n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048))
-#: CI's reduced design (checks/test_claims.py under RNN_CHECKS_PROFILE=ci): L = 2..6, n up to
-#: 1,024-2,896 at L <= 4 (where the control reaches eps; it is censored at L = 5, 6).
-SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6), n_max=2896, n_max_per_L=(1024, 2048, 2896, 1024, 1024))
+#: (largest n) at each L is where the ramped-sine control still reaches eps (its n_eps ~ 80-95,
+#: 190, 450-640, 1,800-3,000 at L = 2..5; ~ 8,600-10,200 at L = 6, measured on the GPU machine's
+#: host), and 2,048-4,096 at L >= 6, where the class needs at most ~1,300 and the control is
+#: censored anyway. L reaches 16 because C4-l0's class is undecided on L <= 10 (one seed's 2 log LR
+#: -0.8) and polynomial on L <= 16. Samples are nested across caps (the first n rows of a larger
+#: draw are the smaller draw), so lowering a cap above every observed value changes nothing.
+SC_DEFAULT = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6, 8, 10, 12, 16), n_max=8192,
+                                    n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048, 2048, 4096))
+#: CI's reduced design (checks/test_claims.py under RNN_CHECKS_PROFILE=ci): L = 2..10, n up to
+#: 512-4,096 at L <= 5 (where the control reaches eps; censored from L = 6). It decides C2 and
+#: C4-N with power (control 2 log LR -5.7, -3.9, -4.7 against the threshold -2); C4-l0 is
+#: inconclusive here (measured 2026-11-27, 18 s at load ~3).
+SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6, 8, 10), n_max=4096,
+                               n_max_per_L=(512, 1024, 1448, 4096, 1024, 1024, 1024))
+#: The GPU machine's design (its 16-core host does the float64 kernel work): the control measured
+#: where CPU designs censor it (L = 6, 7: n_eps ~ 10^4) and the classes to L = 24, five seeds
+#: (171 s on the H100 machine's 16 cores, 2026-11-27; benchmarks/gpu_session.sh step 'sc').
+SC_GPU = SampleComplexityDesign(
+    Ls=(2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24), n_max=16384, seeds=(0, 1, 2, 3, 4),
+    n_max_per_L=(1024, 2048, 4096, 8192, 16384, 16384, 4096, 4096, 4096, 4096, 8192))
 
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
@@ -179,6 +191,7 @@ PROFILES["gpu"] = GridProfile(
                                         parametrization="contrast")),
     power=POWER_CASE,
     large=LargeNDesign(ns=(1000, 2000, 5000, 10000, 20000, 50000, 100000)),
+    sample_complexity=SC_GPU,
     note="sized for one GPU (H100 class) and its host: networks of 16 seeds per program, "
          "G1 to n = 100,000")
 
