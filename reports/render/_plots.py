@@ -372,9 +372,9 @@ def _large_n(plt, records, rep):
 #: the deciding n_eps, the bound's n_G1, and the iterations T_eps ("iteration-scaling" records).
 _SC_MEASURES = ("n_eps", "n_G1", "T_eps")
 _SC_KINDS = ("sample-scaling", "iteration-scaling")
-_SC_YLABEL = {"n_eps": "n_eps: samples to relative risk <= eps",
-              "n_G1": "n_G1: samples for G1 <= eps x zero risk",
-              "T_eps": "T_eps: GD steps to relative risk <= eps"}
+_SC_YLABEL = {"n_eps": "samples to relative risk <= eps",
+              "n_G1": "samples for G1 <= eps x zero risk",
+              "T_eps": "GD steps to relative risk <= eps"}
 _SC_SEED_MARKERS = "osDPXv<>"  # "^" is kept for censored points
 
 
@@ -438,7 +438,7 @@ def _sample_complexity(plt, records, rep):
     measures = [m for m in _SC_MEASURES if any(k[1] == m for k in panels)]
     measures += sorted({m for _, m in panels} - set(measures))
     rows, cols = len(claims), len(measures)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.4 * cols, 4.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.6 * rows), squeeze=False)
     handles = {}
     for (i, claim), (j, measure) in ((a, b) for a in enumerate(claims) for b in enumerate(measures)):
         ax, fit = axes[i, j], panels.get((claim, measure))
@@ -501,14 +501,14 @@ def _sample_complexity_panel(ax, fit: dict, handles: dict) -> None:
     # the data and the cap set the view; fitted lines (an exponential through censored points
     # can reach 10^6) are cut at 4x the cap rather than rescaling the panel
     ax.set_ylim(0.5 * got.min(), 4.0 * got.max())
+    _readable_log_ticks(ax)  # before tight_layout: the plain labels (10000) are wider than 10^4
     ax.set_xlabel("sequence length L")
-    ax.set_ylabel(_SC_YLABEL.get(measure, measure) + f" (eps = {fit['eps']:g})", fontsize=8)
-    llr = "; ".join(f"{role} {fit[f'{role}_model']} ["
+    ax.set_ylabel(f"{measure} (eps = {fit['eps']:g})\n{_SC_YLABEL.get(measure, '')}", fontsize=8)
+    llr = "\n".join(f"{role} {fit[f'{role}_model']}, 2 log LR per seed ["
                     + ", ".join(f"{num(x):.1f}" for x in fit[f"{role}_llr"]) + "]"
                     for role in ("class", "control"))
     ax.set_title(f"{fit['claim']}, {measure}: {fit['verdict']}"
-                 + (" (decides)" if fit.get("decides") else "")
-                 + f"\n{llr} (2 log LR per seed)", fontsize=8)
+                 + (" (decides)" if fit.get("decides") else "") + f"\n{llr}", fontsize=8)
     ax.grid(alpha=0.3)
     ax.grid(alpha=0.1, which="minor")
 
