@@ -447,7 +447,7 @@ def test_sample_complexity_plot_draws_censored_points_at_the_cap():
             got = [c for c in ax.collections if c.get_label() == f"{role} censored (> cap)"]
             pts = np.concatenate([c.get_offsets() for c in got]) if got else np.zeros((0, 2))
             assert len(pts) == len(want) == f[f"{role}_censored"], (f["claim"], f["measure"], role)
-            # x carries a per-seed offset of at most 2.5% x 2 seeds; y is the cap exactly
+            # x carries a per-role-and-seed offset of a few % (nearest L recovers it); y is the cap exactly
             drawn = sorted((min(f["Ls"], key=lambda L: abs(L - x)), y) for x, y in pts)
             assert drawn == want
             assert all((c.get_facecolor().size == 0 or c.get_facecolor()[0, 3] == 0) for c in got)
@@ -492,3 +492,19 @@ def test_sample_complexity_plot_sits_beside_its_section(tmp_path):
         assert ("![sample_complexity_vs_L.png](sample_complexity_vs_L.png)" in sc) == plots
         assert md.count("![sample_complexity_vs_L.png]") == int(plots)
         assert (out / "sample_complexity_vs_L.png").exists() == plots
+
+
+def test_sample_complexity_plot_says_which_seeds_have_no_fitted_lines():
+    """A seed with fewer than two observed points has no fitted shape (its 2 log LR is 0 by the
+    rule): its lines are left out and the panel says so, rather than drawing a degenerate fit."""
+    pytest.importorskip("matplotlib")
+    recs = sample_scaling_synthetic()
+    r = next(r for r in recs if r["kind"] == "sample-scaling" and r["metrics"]["decides"]
+             and r["claim"] == "C2")
+    r["metrics"]["n_control"][0] = [r["metrics"]["n_control"][0][0]] + ["nan"] * 4
+    plt, fig = _sc_figure(recs)
+    ax = next(a for a in fig.axes if a.get_title().startswith("C2, n_eps:"))
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == ["no fit drawn (< 2 observed points): control seed(s) 0"]
+    assert sum(ln.get_color() == "C3" for ln in ax.get_lines()) == 2  # seed 1's two models only
+    plt.close(fig)

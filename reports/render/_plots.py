@@ -469,7 +469,7 @@ def _sample_complexity_panel(ax, fit: dict, handles: dict) -> None:
     cap = np.array([num(v) for v in fit["n_cap"]], float)
     grid = np.geomspace(L.min(), L.max(), 64)
     measure, seeds = fit["measure"], list(fit["seeds"])
-    shown = [cap]
+    shown, unfit = [cap], []
     for role, color, dx in (("class", "C0", -1), ("control", "C3", 1)):
         vals = np.array([[num(v) for v in row] for row in fit[f"n_{role}"]], float)
         for k, s in enumerate(seeds):
@@ -485,13 +485,20 @@ def _sample_complexity_panel(ax, fit: dict, handles: dict) -> None:
                                s=46, lw=1.2, zorder=3, label=f"{role} censored (> cap)")
                 handles.setdefault(f"{role} censored (> cap)", h)
             shown.append(vals[k][ok])
-        for ln in growth_lines(fit, role):
+        lines = growth_lines(fit, role)
+        fitted = [ln["seed"] for ln in lines]
+        if len(fitted) < len(seeds):  # said, not silently missing: the rule has no shape there
+            unfit.append(f"{role} seed(s) " + ", ".join(str(s) for s in seeds if s not in fitted))
+        for ln in lines:
             h = ax.plot(grid, np.exp(ln["a_poly"] + ln["slope"] * np.log(grid)), "-", color=color,
                         lw=0.9, alpha=0.6)[0]
             handles.setdefault(f"{role} polynomial fit a L^p (per seed)", h)
             h = ax.plot(grid, np.exp(ln["a_exp"] + ln["rate"] * grid), "--", color=color, lw=0.9,
                         alpha=0.6)[0]
             handles.setdefault(f"{role} exponential fit a e^(b L) (per seed)", h)
+    if unfit:
+        ax.text(0.98, 0.02, "no fit drawn (< 2 observed points): " + "; ".join(unfit),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
     h = ax.step(L, cap, where="mid", ls="--", color="0.45", lw=1.2)[0]
     handles.setdefault("cap (largest n or T measured) per L", h)
     ax.set_xscale("log")
