@@ -9,7 +9,9 @@ its failing counterpart: a violated -net bound turns the answer into "No".
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 import theory as T
@@ -299,6 +301,7 @@ def test_every_plot_labels_its_axes_and_ticks(tmp_path):
         r = _bound("P", BoundCase(L=2 + k, n=400), value=1.1 + 0.1 * k, risk=0.5, seed_index=0)
         r["metrics"].update(in_calibration=False, train_risk=0.4)
         recs.append(r)
+    recs += sample_scaling_synthetic()  # n_eps, n_G1 and T_eps against L, censored values in it
     rep = build_report(StoreContents(records=recs))
     plt = _mpl()
     drawn = {}
@@ -320,7 +323,8 @@ def test_every_plot_labels_its_axes_and_ticks(tmp_path):
             shown = [t.get_text() for t, v in zip(ax.get_yticklabels(), ax.get_yticks())
                      if lo <= v <= hi and t.get_text()]
             assert len(shown) >= 2, (where, shown)
-    assert {"bound_vs_L", "quality_scatter", "complexity_vs_L", "kernel_convergence"} <= set(drawn)
+    assert {"bound_vs_L", "quality_scatter", "complexity_vs_L", "kernel_convergence",
+            "sample_complexity_vs_L"} <= set(drawn)
     titles = [ax.get_title() for ax in drawn["bound_vs_L"].axes if ax.axison]
     assert any(t.startswith("G1-net") for t in titles) and any(t.startswith("G2-net") for t in titles)
     g2net = next(ax for ax in drawn["bound_vs_L"].axes if ax.get_title().startswith("G2-net"))
@@ -346,3 +350,161 @@ def test_paper_claims_c2_c4_come_from_the_deciding_sample_complexity_fits():
     assert "C2: **not supported at these sizes**" in lines[1] and "supported (" not in lines[1]
     assert "not evaluated" in lines[2]
     assert "C4-l0: **no power at these sizes**" in lines[3]
+
+
+# ---- issue 22 item 4: n_eps, n_G1 and T_eps against L with both fitted models ------------------
+
+def sample_scaling_synthetic() -> list[dict]:
+    """Sample-complexity records of two claims on a nested grid (class ~ L^1.5, control ~ 2^(1.2 L),
+    censored above each L's cap; n_G1 = 4 n_eps, more censored) with their "sample-scaling" fits by
+    the real rule (``sample_scaling_records``), and C2's T_eps fits as "iteration-scaling" records
+    (``fit_sample_complexity`` on T values, caps T_max = 512: the iteration helper's record shape)."""
+    from reports.cases._records import make_record
+    from reports.cases._sample_complexity import (
+        SampleComplexityDesign,
+        fit_sample_complexity,
+        sample_scaling_records,
+    )
+
+    design = SampleComplexityDesign(claims=("C2", "C4-N"), Ls=(2, 3, 4, 5, 6), n_max=2048,
+                                    n_max_per_L=(512, 1024, 2048, 2048, 512), seeds=(0, 1),
+                                    sized_to_decide=False)
+    t_design = replace(design, n_min=4, n_max=512, n_max_per_L=())
+
+    def on_grid(v, d, L):  # the first grid value >= v; None (censored) above the cap
+        return next((n for n in d.ns(L) if n >= v), None)
+
+    recs, t_recs = [], []
+    for claim in design.claims:
+        for L in design.Ls:
+            for s in design.seeds:
+                for role, v in (("class", 12 * L**1.5 * (1 + 0.2 * s)),
+                                ("control", 6 * 2 ** (1.2 * L) * (1 + 0.3 * s))):
+                    cfg = {"claim": claim, "L": L, "role": role, "n_cap": design.cap(L)}
+                    m = {"n_eps": {"0.5": on_grid(v, design, L), "0.25": on_grid(2 * v, design, L)},
+                         "n_G1": {"0.5": on_grid(4 * v, design, L), "0.25": on_grid(8 * v, design, L)},
+                         "T_eps": {"0.5": on_grid(v / 3, t_design, L)}}
+                    recs.append(make_record("sample-complexity", claim, cfg, s, metrics=m,
+                                            verdict="measured"))
+    fits = sample_scaling_records(design, recs)
+    t_fit = fit_sample_complexity(recs, t_design, "C2", measure="T_eps", eps=0.5)
+    t_recs.append(make_record("iteration-scaling", "C2", {"measure": "T_eps", "eps": 0.5}, [0, 1],
+                              metrics=t_fit, verdict=t_fit["verdict"]))
+    return recs + fits + t_recs
+
+
+def _sc_figure(records):
+    from reports.render._plots import _mpl, _sample_complexity
+
+    plt = _mpl()
+    fig = _sample_complexity(plt, records, {})
+    fig.canvas.draw()
+    return plt, fig
+
+
+def test_sample_complexity_plot_rows_claims_columns_measures_log_axes():
+    """One row per claim, one column per measure (T_eps only where iteration records exist: C4-N's
+    T_eps panel says it has none); every drawn panel log-log, labelled, titled with its verdict,
+    and carrying both fitted models of class and control."""
+    pytest.importorskip("matplotlib")
+    recs = sample_scaling_synthetic()
+    plt, fig = _sc_figure(recs)
+    axes = np.array(fig.axes[:6]).reshape(2, 3)
+    fits = {(r["claim"], r["metrics"]["measure"]): r["metrics"] for r in recs
+            if r["kind"].endswith("-scaling") and r["metrics"]["eps"] == 0.5}
+    for i, claim in enumerate(("C2", "C4-N")):
+        for j, measure in enumerate(("n_eps", "n_G1", "T_eps")):
+            ax = axes[i, j]
+            if (claim, measure) not in fits:
+                assert not ax.axison and f"no {measure}" in ax.texts[0].get_text()
+                continue
+            assert ax.get_xscale() == ax.get_yscale() == "log"
+            assert ax.get_xlabel() == "sequence length L" and ax.get_ylabel().startswith(measure)
+            title = ax.get_title()
+            assert title.startswith(f"{claim}, {measure}: {fits[(claim, measure)]['verdict']}")
+            assert ("(decides)" in title) == (measure == "n_eps")
+            styles = {(ln.get_color(), ln.get_linestyle()) for ln in ax.get_lines()}
+            for color in ("C0", "C3"):  # class, control: polynomial solid, exponential dashed
+                assert {(color, "-"), (color, "--")} <= styles, (claim, measure, styles)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "class censored (> cap)" in labels and "control censored (> cap)" in labels
+    plt.close(fig)
+
+
+def test_sample_complexity_plot_draws_censored_points_at_the_cap():
+    """A censored value (NaN in the fit: not reached by the cap) is drawn as a hollow upward
+    triangle at its L's cap, every one of them: none omitted, none at another height."""
+    pytest.importorskip("matplotlib")
+    recs = sample_scaling_synthetic()
+    plt, fig = _sc_figure(recs)
+    fits = [r["metrics"] for r in recs if r["kind"].endswith("-scaling") and r["metrics"]["eps"] == 0.5]
+    checked = 0
+    for f in fits:
+        ax = next(a for a in fig.axes if a.get_title().startswith(f"{f['claim']}, {f['measure']}:"))
+        for role in ("class", "control"):
+            want = sorted((L, cap) for row in f[f"n_{role}"] for L, cap, v in zip(f["Ls"], f["n_cap"], row)
+                          if not np.isfinite(float(v)))
+            got = [c for c in ax.collections if c.get_label() == f"{role} censored (> cap)"]
+            pts = np.concatenate([c.get_offsets() for c in got]) if got else np.zeros((0, 2))
+            assert len(pts) == len(want) == f[f"{role}_censored"], (f["claim"], f["measure"], role)
+            # x carries a per-role-and-seed offset of a few % (nearest L recovers it); y is the cap exactly
+            drawn = sorted((min(f["Ls"], key=lambda L: abs(L - x)), y) for x, y in pts)
+            assert drawn == want
+            assert all((c.get_facecolor().size == 0 or c.get_facecolor()[0, 3] == 0) for c in got)
+            checked += len(want)
+    assert checked >= 10  # the synthetic curves are censored in several panels
+    plt.close(fig)
+
+
+def test_sample_complexity_plot_refits_with_the_one_rule():
+    """The drawn lines come from theory.GrowthTest on the record's own values: the refit gives the
+    stored slopes and rates (same inputs through JSON's exact float round trip and the same
+    deterministic BFGS: equal to the optimizer's rounding, 1e-9 relative); stored intercepts, where
+    a record has them, are used as they are; a seed with < 2 observed points gets no lines."""
+    from reports.render._plots import growth_lines
+
+    recs = sample_scaling_synthetic()
+    fits = [r["metrics"] for r in recs if r["kind"].endswith("-scaling")]
+    for f in fits:
+        for role in ("class", "control"):
+            lines = growth_lines(f, role)
+            for ln in lines:
+                k = f["seeds"].index(ln["seed"])
+                assert ln["slope"] == pytest.approx(f[f"{role}_slope"][k], rel=1e-9, abs=1e-12)
+                assert ln["rate"] == pytest.approx(f[f"{role}_rate"][k], rel=1e-9, abs=1e-12)
+            observed = [sum(np.isfinite(float(v)) for v in row) for row in f[f"n_{role}"]]
+            assert len(lines) == sum(o >= 2 for o in observed)
+    f = dict(fits[0], class_a_poly=[1.0, 2.0], class_a_exp=[3.0, 4.0])
+    got = growth_lines(f, "class")
+    assert [ln["a_poly"] for ln in got] == [1.0, 2.0] and [ln["a_exp"] for ln in got] == [3.0, 4.0]
+
+
+def test_sample_complexity_plot_sits_beside_its_section(tmp_path):
+    """report.md embeds sample_complexity_vs_L.png right under the sample-complexity section (not
+    again under Plots); with --no-plots nothing is embedded there."""
+    pytest.importorskip("matplotlib")
+    store = _store(tmp_path, sample_scaling_synthetic())
+    for plots in (True, False):
+        out = tmp_path / f"rep{plots}"
+        assert main(["render", str(store), "--out", str(out)] + ([] if plots else ["--no-plots"])) in (0, 1)
+        md = (out / "report.md").read_text()
+        sc = md[md.index("## Sample complexity in L"):md.index("## Scaling fits")]
+        assert ("![sample_complexity_vs_L.png](sample_complexity_vs_L.png)" in sc) == plots
+        assert md.count("![sample_complexity_vs_L.png]") == int(plots)
+        assert (out / "sample_complexity_vs_L.png").exists() == plots
+
+
+def test_sample_complexity_plot_says_which_seeds_have_no_fitted_lines():
+    """A seed with fewer than two observed points has no fitted shape (its 2 log LR is 0 by the
+    rule): its lines are left out and the panel says so, rather than drawing a degenerate fit."""
+    pytest.importorskip("matplotlib")
+    recs = sample_scaling_synthetic()
+    r = next(r for r in recs if r["kind"] == "sample-scaling" and r["metrics"]["decides"]
+             and r["claim"] == "C2")
+    r["metrics"]["n_control"][0] = [r["metrics"]["n_control"][0][0]] + ["nan"] * 4
+    plt, fig = _sc_figure(recs)
+    ax = next(a for a in fig.axes if a.get_title().startswith("C2, n_eps:"))
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == ["no fit drawn (< 2 observed points): control seed(s) 0"]
+    assert sum(ln.get_color() == "C3" for ln in ax.get_lines()) == 2  # seed 1's two models only
+    plt.close(fig)

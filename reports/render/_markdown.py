@@ -379,11 +379,26 @@ def _mutants(rep) -> list[str]:
     return out
 
 
+#: Plots embedded next to their section instead of under Plots: the section's lines and the png.
+_BESIDE = {"sample_complexity": "sample_complexity_vs_L.png"}
+
+
+def _with_plot(rep, section: str) -> list[str]:
+    """A section's lines followed by its plot where one was drawn (``_BESIDE``)."""
+    lines, png = rep.get(section) or [], _BESIDE[section]
+    if not lines or png not in rep["plots"]:
+        return lines
+    return [*lines, f"![{png}]({png})", ""]
+
+
 def _plots(rep) -> list[str]:
     out = ["## Plots", ""]
     if rep["plots_note"]:
         out += [rep["plots_note"], ""]
-    return out + [f"![{p}]({p})" for p in rep["plots"]]
+    beside = [p for s, p in _BESIDE.items() if p in rep["plots"] and rep.get(s)]
+    if beside:
+        out += [f"Shown with their sections above: {', '.join(beside)}.", ""]
+    return out + [f"![{p}]({p})" for p in rep["plots"] if p not in beside]
 
 
 def to_markdown(rep: dict) -> str:
@@ -391,7 +406,7 @@ def to_markdown(rep: dict) -> str:
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
             f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}."]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
-             _violations(rep), _failures(rep), rep.get("sample_complexity") or [], _scaling(rep),
+             _violations(rep), _failures(rep), _with_plot(rep, "sample_complexity"), _scaling(rep),
              _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]

@@ -13,6 +13,11 @@
   one point per configuration, with Kendall's tau (reports/render/_quality.py).
 - g1_large_n.png: G1's non-vacuous fraction and median bound against n per concept class (the
   large-n design, ``--profile large``).
+- sample_complexity_vs_L.png: n_eps (at the deciding eps), n_G1 and T_eps against L on log axes,
+  one row per scaling claim (C2, C4-N, C4-l0): class and control per seed, censored values at the
+  cap (hollow upward triangles), the cap as a dashed step, both fitted growth models per seed, the
+  verdict and the 2 log LR per seed (sections 5-6; embedded under the report's sample-complexity
+  section).
 
 A plot whose data is absent from the store is skipped (and said so), never drawn empty.
 """
@@ -363,9 +368,162 @@ def _large_n(plt, records, rep):
     return fig
 
 
+#: Columns of sample_complexity_vs_L.png, in this order (any other measure follows, sorted):
+#: the deciding n_eps, the bound's n_G1, and the iterations T_eps ("iteration-scaling" records).
+_SC_MEASURES = ("n_eps", "n_G1", "T_eps")
+_SC_KINDS = ("sample-scaling", "iteration-scaling")
+_SC_YLABEL = {"n_eps": "samples to relative risk <= eps",
+              "n_G1": "samples for G1 <= eps x zero risk",
+              "T_eps": "GD steps to relative risk <= eps"}
+_SC_SEED_MARKERS = "osDPXv<>"  # "^" is kept for censored points
+
+
+def sample_scaling_panels(records: list[dict]) -> dict[tuple[str, str], dict]:
+    """The fit drawn in each panel of sample_complexity_vs_L.png, keyed (claim, measure): per claim
+    the deciding eps (the ``decides`` n_eps fit's; else the largest eps of the claim), and per
+    measure the fit at that eps (else at the measure's largest eps). Mutant records are left out."""
+    fits: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        if r.get("kind") in _SC_KINDS and _real(r):
+            m = r["metrics"]
+            fits[(r["claim"], m["measure"])].append(m)
+    eps_of = {}
+    for claim in {c for c, _ in fits}:
+        ms = [m for (c, _), got in fits.items() if c == claim for m in got]
+        dec = [m["eps"] for m in ms if m.get("decides")]
+        eps_of[claim] = dec[0] if dec else max(m["eps"] for m in ms)
+    return {key: next((m for m in got if m["eps"] == eps_of[key[0]]), max(got, key=lambda m: m["eps"]))
+            for key, got in fits.items()}
+
+
+def growth_lines(fit: dict, role: str) -> list[dict]:
+    """Per seed, both fitted models of ``role``'s curve (class or control) as drawn:
+    ``{"seed", "a_poly", "slope", "a_exp", "rate"}`` (log C = a_poly + slope log L, resp.
+    a_exp + rate L). The record stores slopes and rates but not intercepts (fit_sample_complexity
+    keeps the verdict's fields), so the fit is redone here by the one rule, ``theory.GrowthTest``
+    with the record's sigma_floor, on the record's values (censored = NaN, at the cap); a stored
+    ``{role}_a_poly`` / ``{role}_a_exp`` is used instead where present. A seed with fewer than two
+    observed points has no fitted shape (its 2 log LR is 0 by the rule) and gets no lines."""
+    import theory as T
+
+    C = np.array([[num(v) for v in row] for row in fit[f"n_{role}"]], float)
+    cens = ~np.isfinite(C)
+    C = np.where(cens, np.asarray([num(v) for v in fit["n_cap"]], float)[None, :], C)
+    seeds = list(fit["seeds"])
+    if f"{role}_a_poly" in fit and f"{role}_a_exp" in fit:
+        a_poly, a_exp = fit[f"{role}_a_poly"], fit[f"{role}_a_exp"]
+        slope, rate = fit[f"{role}_slope"], fit[f"{role}_rate"]
+    else:
+        g = T.GrowthTest(sigma_floor=float(fit.get("sigma_floor") or 0.0)).fit(
+            fit["Ls"], C, seeds, censored=cens)
+        a_poly, slope, a_exp, rate = g.a_poly, g.slope, g.a_exp, g.rate
+    return [{"seed": s, "a_poly": float(a_poly[i]), "slope": float(slope[i]),
+             "a_exp": float(a_exp[i]), "rate": float(rate[i])}
+            for i, s in enumerate(seeds) if (~cens[i]).sum() >= 2]
+
+
+def _sample_complexity(plt, records, rep):
+    """n_eps, n_G1 and T_eps against L (log-log), one row per claim and one column per measure:
+    class (blue) and control (red) per seed (a marker per seed), a censored value as a hollow
+    upward triangle at the cap (the truth is above it), the cap per L as a dashed step line, and
+    both fitted models per seed (polynomial solid, exponential dashed); title: the verdict,
+    subtitle: the two curves' models with 2 log LR per seed (docs/theory.md section 5)."""
+    panels = sample_scaling_panels(records)
+    if not panels:
+        return None
+    from ..cases._sample_complexity import SC_CLAIMS
+
+    claims = [c for c in SC_CLAIMS if any(k[0] == c for k in panels)]
+    claims += sorted({c for c, _ in panels} - set(claims))
+    measures = [m for m in _SC_MEASURES if any(k[1] == m for k in panels)]
+    measures += sorted({m for _, m in panels} - set(measures))
+    rows, cols = len(claims), len(measures)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.6 * cols, 4.6 * rows), squeeze=False)
+    handles = {}
+    for (i, claim), (j, measure) in ((a, b) for a in enumerate(claims) for b in enumerate(measures)):
+        ax, fit = axes[i, j], panels.get((claim, measure))
+        if fit is None:
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"{claim}: no {measure} records", ha="center", va="center",
+                    transform=ax.transAxes)
+            continue
+        _sample_complexity_panel(ax, fit, handles)
+    fig.tight_layout()
+    # one legend for all panels, under them (savefig's tight bounding box takes it in), one column
+    # per curve: class, control, then the cap; columns padded with blank entries to equal length
+    cols = [sorted((k for k in handles if k.startswith(role)),
+                   key=lambda k: ("fit" in k, "censored" in k, "exponential" in k, k))
+            for role in ("class", "control")]
+    cols.append([k for k in handles if not k.startswith(("class", "control"))])
+    cols = [c for c in cols if c]
+    depth = max(len(c) for c in cols)
+    blank = plt.Line2D([], [], alpha=0)
+    keys = [c[i] if i < len(c) else "" for c in cols for i in range(depth)]
+    fig.legend([handles.get(k, blank) for k in keys], keys, loc="upper center", ncol=len(cols),
+               fontsize=7, bbox_to_anchor=(0.5, 0.0), frameon=False)
+    return fig
+
+
+def _sample_complexity_panel(ax, fit: dict, handles: dict) -> None:
+    L = np.array(fit["Ls"], float)
+    cap = np.array([num(v) for v in fit["n_cap"]], float)
+    grid = np.geomspace(L.min(), L.max(), 64)
+    measure, seeds = fit["measure"], list(fit["seeds"])
+    shown, unfit = [cap], []
+    for role, color, dx in (("class", "C0", -1), ("control", "C3", 1)):
+        vals = np.array([[num(v) for v in row] for row in fit[f"n_{role}"]], float)
+        for k, s in enumerate(seeds):
+            # a small offset per role and seed so coinciding values (a nested grid) stay visible
+            x = L * (1 + 0.025 * (dx * (1 + k) - 0.5 * dx))
+            ok = np.isfinite(vals[k])
+            mk = _SC_SEED_MARKERS[k % len(_SC_SEED_MARKERS)]
+            h = ax.scatter(x[ok], vals[k][ok], marker=mk, color=color, s=22, alpha=0.85, zorder=3,
+                           label=f"{role} seed {s}")
+            handles.setdefault(f"{role} seed {s}", h)
+            if (~ok).any():  # censored: drawn at the cap, hollow, pointing up
+                h = ax.scatter(x[~ok], cap[~ok], marker="^", facecolors="none", edgecolors=color,
+                               s=46, lw=1.2, zorder=3, label=f"{role} censored (> cap)")
+                handles.setdefault(f"{role} censored (> cap)", h)
+            shown.append(vals[k][ok])
+        lines = growth_lines(fit, role)
+        fitted = [ln["seed"] for ln in lines]
+        if len(fitted) < len(seeds):  # said, not silently missing: the rule has no shape there
+            unfit.append(f"{role} seed(s) " + ", ".join(str(s) for s in seeds if s not in fitted))
+        for ln in lines:
+            h = ax.plot(grid, np.exp(ln["a_poly"] + ln["slope"] * np.log(grid)), "-", color=color,
+                        lw=0.9, alpha=0.6)[0]
+            handles.setdefault(f"{role} polynomial fit a L^p (per seed)", h)
+            h = ax.plot(grid, np.exp(ln["a_exp"] + ln["rate"] * grid), "--", color=color, lw=0.9,
+                        alpha=0.6)[0]
+            handles.setdefault(f"{role} exponential fit a e^(b L) (per seed)", h)
+    if unfit:
+        ax.text(0.98, 0.02, "no fit drawn (< 2 observed points): " + "; ".join(unfit),
+                transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="0.3")
+    h = ax.step(L, cap, where="mid", ls="--", color="0.45", lw=1.2)[0]
+    handles.setdefault("cap (largest n or T measured) per L", h)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _ticks(ax, L)
+    got = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in shown])
+    # the data and the cap set the view; fitted lines (an exponential through censored points
+    # can reach 10^6) are cut at 4x the cap rather than rescaling the panel
+    ax.set_ylim(0.5 * got.min(), 4.0 * got.max())
+    _readable_log_ticks(ax)  # before tight_layout: the plain labels (10000) are wider than 10^4
+    ax.set_xlabel("sequence length L")
+    ax.set_ylabel(f"{measure} (eps = {fit['eps']:g})\n{_SC_YLABEL.get(measure, '')}", fontsize=8)
+    llr = "\n".join(f"{role} {fit[f'{role}_model']}, 2 log LR per seed ["
+                    + ", ".join(f"{num(x):.1f}" for x in fit[f"{role}_llr"]) + "]"
+                    for role in ("class", "control"))
+    ax.set_title(f"{fit['claim']}, {measure}: {fit['verdict']}"
+                 + (" (decides)" if fit.get("decides") else "") + f"\n{llr}", fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.1, which="minor")
+
+
 _PLOTS = (("bound_vs_L", _bounds), ("complexity_vs_L", _scaling), ("complexity_heatmap", _heatmap),
           ("position_effect", _position), ("kernel_convergence", _kernel),
-          ("quality_scatter", _quality), ("g1_large_n", _large_n))
+          ("quality_scatter", _quality), ("g1_large_n", _large_n),
+          ("sample_complexity_vs_L", _sample_complexity))
 #: Every plot ``make_plots`` can write (``<name>.png``); the report writer removes an older
 #: report's plot that a new report skips.
 PLOT_NAMES = tuple(name for name, _ in _PLOTS)
