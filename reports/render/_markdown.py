@@ -391,7 +391,8 @@ def to_markdown(rep: dict) -> str:
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
             f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}."]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
-             _violations(rep), _failures(rep), rep.get("sample_complexity") or [], _scaling(rep),
+             _violations(rep), _failures(rep), rep.get("sample_complexity") or [],
+             rep.get("c1_net") or [], _scaling(rep),
              _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]
