@@ -35,7 +35,7 @@ from checks._harness import (
     track_tightness,
 )
 from checks.strategies import SIZES, bound_cases, seeds
-from reports.cases._c1_net import C1NetDesign, c1_net_records, c1_rows, c1_verdicts
+from reports.cases._c1_net import C1NetDesign, c1_net_records
 from reports.cases._evaluate import BoundCase, evaluate_bound_case
 from reports.cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
 
@@ -407,16 +407,22 @@ def c1_networks(store):
 def test_c1_network_risk_and_certificate_do_not_depend_on_input_scale(c1_networks):
     """C1 judged on the trained network: over r = 0.1 .. 10 the -net certificates and the
     network's risk stay within the rule's factor of r = 1's (theory.ScaleTest), never violated.
-    The stored verdicts are the rule's, recomputed here from the stored bound records."""
+    The stored verdicts are the rule's: the record audit re-derives them from the stored bound
+    records, and catches a stored verdict or a bound record that does not follow."""
+    from reports.cases._audit import audit_records
+
     recs, by_role = c1_networks
     v = by_role["judged"]
     assert v["metrics"]["scales"] == [0.1, 1.0, 10.0]
     assert v["verdict"] == "supported", v["metrics"]["reason"]
-    rows = {r: c1_rows([x for x in recs if x["kind"] == "bound" and x["config"]["scale"] == r], r)
-            for r in C1_TEST_DESIGN.scales}
-    for role, again in c1_verdicts(C1_TEST_DESIGN, rows).items():
-        assert by_role[role]["verdict"] == again["verdict"]
-        assert by_role[role]["metrics"]["degrades"] == again["degrades"]
+    audit = audit_records(recs)
+    assert audit["c1_net_audited"] == 2 and not audit["mismatches"], audit["mismatches"]
+    flipped = [dict(r, verdict="supported") if r is by_role["beyond"] else r for r in recs]
+    assert any("c1-net (beyond): verdict 'supported'" in m
+               for m in audit_records(flipped)["mismatches"])
+    dropped = [r for r in recs if not (r["kind"] == "bound" and r["config"]["scale"] == 10.0)]
+    assert sum("no -net bound records at r = [10.0]" in m
+               for m in audit_records(dropped)["mismatches"]) == 2
 
 
 @pytest.mark.bounds

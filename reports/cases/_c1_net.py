@@ -167,3 +167,30 @@ def c1_net_records(design: C1NetDesign) -> list[dict]:
         out += recs
         rows[r] = c1_rows(recs, r)
     return out + verdict_records(design, rows)
+
+
+def audit_c1_net_record(rec: dict, records: list[dict]) -> list[str]:
+    """Re-derive a stored "c1-net" record's verdict and degrading scales with the rule
+    (``c1_verdicts``) from the bound records of ``records`` that its design evaluated; the
+    mismatches, as messages (empty: it follows from them)."""
+    role = rec["config"]["role"]
+    cfg = {k: v for k, v in rec["config"].items() if k != "role"}
+    design = C1NetDesign(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()})
+    rows, missing = {}, []
+    for r in design.judged_scales() if role == "judged" else design.scales:
+        want = design.case(r).config()  # a bound record's config is this plus seed_index
+        mine = [x for x in records if x.get("kind") == "bound" and not x["metrics"].get("mutant")
+                and all(x["config"].get(k) == v for k, v in want.items())]
+        rows[r] = c1_rows(mine, r)
+        if not rows[r]:
+            missing.append(r)
+    if missing:
+        return [f"c1-net ({role}): cannot re-derive, no -net bound records at r = {missing}"]
+    again = c1_verdicts(design, rows)[role]
+    out = []
+    if again["verdict"] != rec["verdict"]:
+        out.append(f"c1-net ({role}): verdict {rec['verdict']!r}, the rule gives {again['verdict']!r}")
+    if again["degrades"] != rec["metrics"].get("degrades"):
+        out.append(f"c1-net ({role}): degrades {rec['metrics'].get('degrades')}, the rule gives "
+                   f"{again['degrades']}")
+    return out
