@@ -195,6 +195,7 @@ PROFILES["gpu"] = GridProfile(
                                         parametrization="contrast")),
     power=POWER_CASE,
     large=LargeNDesign(ns=(1000, 2000, 5000, 10000, 20000, 50000, 100000)),
+    c1_net=C1NetDesign(),  # the CPU-measured design (docs/theory.md section 6), seconds on a GPU
     note="sized for one GPU (H100 class) and its host: networks of 16 seeds per program, "
          "G1 to n = 100,000")
 
