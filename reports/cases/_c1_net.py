@@ -75,10 +75,9 @@ class C1NetDesign:
     def __post_init__(self):
         object.__setattr__(self, "scales", _scales("scales", self.scales))
         object.__setattr__(self, "control", _scales("control", self.control))
-        if (not isinstance(self.judged, (tuple, list)) or len(self.judged) != 2
-                or _scales("judged", self.judged) != tuple(self.judged) or self.judged[0] >= self.judged[1]):
+        if not isinstance(self.judged, (tuple, list)) or len(self.judged) != 2:
             raise ValueError(f"judged = {self.judged!r}: a range (low, high) with low < high")
-        object.__setattr__(self, "judged", _scales("judged", self.judged))
+        object.__setattr__(self, "judged", _scales("judged", self.judged))  # low < high here
         self.test()  # tol > 1 and r_ref > 0, checked by the rule itself
         inside = self.judged_scales()
         if self.r_ref not in inside or len(inside) < 2:
@@ -86,8 +85,9 @@ class C1NetDesign:
                              f"scale inside judged = {list(self.judged)}")
         if not self.control or any(r not in self.scales or self.judged[0] <= r <= self.judged[1]
                                    for r in self.control):
-            raise ValueError(f"control = {list(self.control)}: need >= 1 scale of scales outside "
-                             f"judged = {list(self.judged)} (the negative control)")
+            raise ValueError(f"control = {list(self.control)}: need >= 1 scale, each among scales = "
+                             f"{list(self.scales)} and outside judged = {list(self.judged)} "
+                             "(the negative control)")
         self.case(self.r_ref)  # every BoundCase field checked once, here
 
     def judged_scales(self) -> tuple[float, ...]:
