@@ -35,8 +35,8 @@ from checks._harness import (
     track_tightness,
 )
 from checks.strategies import SIZES, bound_cases, seeds
+from reports.cases._c1_net import C1NetDesign, c1_net_records
 from reports.cases._evaluate import BoundCase, evaluate_bound_case
-from reports.cases._records import make_record
 from reports.cases._scaling import ScalingDesign, complexity_records, fit_scaling, scaling_record
 
 
@@ -416,49 +416,73 @@ def test_sample_complexity_design_validation():
     assert d.ns(3) == (10, 20, 40, 80) and d.cap(4) == 80
 
 
-# ---- C1 on the trained network (theory/_scale.py) --------------------------------------------
+# ---- C1 on the trained network (theory/_scale.py, reports/cases/_c1_net.py) ------------------
 
-def _c1_rows(records: list[dict], r: float) -> list[dict]:
-    """The -net rows of one scale's records (relabelled C1: the bound's name is in the metrics)."""
-    return [{"r": r, "claim": x["metrics"]["bound_name"], "seed": (r, x["config"]["seed_index"]),
-             "value": x["bound"]["value"], "violation": x["verdict"] == "violation",
-             "net_risk": x["metrics"]["test_risk"], "lin_gap": x["metrics"].get("lin_gap_rel")}
-            for x in records if x["metrics"].get("bound_name") in ("G1-net", "G2-net")]
+#: The sweep item's sizes (the default profile's bound sizes at L = 2: d = 5, m = 256, n = 400,
+#: 150 GD steps, 2 seeds) at four of its scales: the judged range's ends, r_ref, and the negative
+#: control r = 0.01.
+C1_TEST_DESIGN = C1NetDesign(scales=(0.01, 0.1, 1.0, 10.0))
 
 
 @pytest.fixture(scope="module")
 def c1_networks(store):
-    """Lazy networks on the same concept of the normalized tokens (input_scale = r) at
-    r = 0.01, 0.1, 1, 10 (d = 3, L = 3, m = 256, n = 200, 150 GD steps, 2 seeds)."""
-    rows = {}
-    for r in (0.01, 0.1, 1.0, 10.0):
-        case = BoundCase(L=3, d=3, m=256, n=200, n_test=500, steps=150, seeds=2, scale=r,
-                         input_scale=r, family="additive")
-        recs = _relabel(evaluate_bound_case(case, predicted=False), "C1")
-        store.append_many(recs)
-        rows[r] = _c1_rows(recs, r)
-    return rows
+    """The c1-net item's records (every scale's bound records, one c1-net record per verdict and
+    the control's power record), stored, and its c1-net records by role."""
+    recs = c1_net_records(C1_TEST_DESIGN)
+    store.append_many(recs)
+    return recs, {r["metrics"]["role"]: r for r in recs if r["kind"] == "c1-net"}
 
 
 @pytest.mark.bounds
-def test_c1_network_risk_and_certificate_do_not_depend_on_input_scale(c1_networks, store):
+def test_c1_network_risk_and_certificate_do_not_depend_on_input_scale(c1_networks):
     """C1 judged on the trained network: over r = 0.1 .. 10 the -net certificates and the
-    network's risk stay within the rule's factor of r = 1's (theory.ScaleTest), never violated."""
-    v = T.ScaleTest().verdict([row for r in (0.1, 1.0, 10.0) for row in c1_networks[r]])
-    store.append(make_record("c1-net", "C1", {"scales": [0.1, 1.0, 10.0]}, 0, metrics=v,
-                             verdict=v["verdict"]))
-    assert v["verdict"] == "supported", v["reason"]
+    network's risk stay within the rule's factor of r = 1's (theory.ScaleTest), never violated.
+    The stored verdicts are the rule's: the record audit re-derives them from the stored bound
+    records, and catches a stored verdict or a bound record that does not follow."""
+    from reports.cases._audit import audit_records
+
+    recs, by_role = c1_networks
+    v = by_role["judged"]
+    assert v["metrics"]["scales"] == [0.1, 1.0, 10.0]
+    assert v["verdict"] == "supported", v["metrics"]["reason"]
+    audit = audit_records(recs)
+    assert audit["c1_net_audited"] == 2 and not audit["mismatches"], audit["mismatches"]
+    flipped = [dict(r, verdict="supported") if r is by_role["beyond"] else r for r in recs]
+    assert any("c1-net (beyond): verdict 'supported'" in m
+               for m in audit_records(flipped)["mismatches"])
+    dropped = [r for r in recs if not (r["kind"] == "bound" and r["config"]["scale"] == 10.0)]
+    assert sum("no -net bound records at r = [10.0]" in m
+               for m in audit_records(dropped)["mismatches"]) == 2
 
 
 @pytest.mark.bounds
-def test_c1_network_verdict_fails_at_a_tiny_input_scale(c1_networks, store):
+def test_c1_network_verdict_fails_at_a_tiny_input_scale(c1_networks):
     """The verdict can fail: at r = 0.01 the lazy network (m = 256) is far from its linearization
-    (relative gap ~1) and its risk triples (measured 0.30-0.32 against 0.09 at r = 1)."""
-    v = T.ScaleTest().verdict([row for r in (0.01, 1.0) for row in c1_networks[r]])
-    rejected = v["verdict"] == "not supported at these sizes"
-    record_power(store, "C1", "trained network at r = 0.01 (lazy, m = 256)", rejected,
-                 detail=v["reason"])
-    assert rejected, v["reason"]
+    (median relative gap 0.44 against 0.09 at r = 1) and its risk triples (median 0.227 against
+    0.075; measured 2026-11-27). The item's power record says so."""
+    recs, by_role = c1_networks
+    beyond = by_role["beyond"]
+    assert beyond["verdict"] == "not supported at these sizes", beyond["metrics"]["reason"]
+    assert 0.01 in beyond["metrics"]["degrades"]
+    (power,) = [r for r in recs if r["kind"] == "power"]
+    assert power["claim"] == "C1" and power["verdict"] == "rejected", power["note"]
+
+
+@pytest.mark.fast
+def test_c1_net_design_validation():
+    with pytest.raises(ValueError, match="control"):
+        C1NetDesign(control=(1.0,))
+    with pytest.raises(ValueError, match="control"):
+        C1NetDesign(scales=(0.1, 1.0, 10.0), control=())
+    with pytest.raises(ValueError, match="r_ref"):
+        C1NetDesign(scales=(0.01, 1.0))
+    with pytest.raises(ValueError, match="scales"):
+        C1NetDesign(scales=(0.01, 10.0, 1.0))
+    with pytest.raises(ValueError, match="judged"):
+        C1NetDesign(judged=(10.0, 0.1))
+    with pytest.raises(ValueError, match=r"^m = 0"):
+        C1NetDesign(m=0)
+    assert C1NetDesign().judged_scales() == (0.1, 0.3, 1.0, 3.0, 10.0)
 
 
 @pytest.mark.fast
@@ -469,8 +493,13 @@ def test_c1_scale_rule_on_synthetic_rows():
 
     test = T.ScaleTest()
     assert test.verdict(rows(1.0, 0.5, 0.1) + rows(10.0, 0.6, 0.12))["verdict"] == "supported"
-    for bad in (rows(10.0, 0.9, 0.1), rows(10.0, 0.5, 0.2), rows(10.0, 0.5, 0.1, True)):
-        assert test.verdict(rows(1.0, 0.5, 0.1) + bad)["verdict"] == "not supported at these sizes"
+    diverged = [{"r": 10.0, "claim": "G1-net", "seed": (10.0, 0), "value": float("nan"),
+                 "violation": False, "diverged": True}]
+    for bad in (rows(10.0, 0.9, 0.1), rows(10.0, 0.5, 0.2), rows(10.0, 0.5, 0.1, True), diverged):
+        v = test.verdict(rows(1.0, 0.5, 0.1) + bad)
+        assert v["verdict"] == "not supported at these sizes" and v["degrades"] == [10.0], v
+    v = test.verdict(rows(1.0, 0.5, 0.1) + rows(10.0, 1.2, 0.1)[:2] + rows(10.0, 0.5, 0.1)[2:])
+    assert v["per_r"][1]["non_vacuous_by_bound"] == {"G1-net": 0.0, "G2-net": 1.0}
     with pytest.raises(ValueError, match="r_ref"):
         test.verdict(rows(10.0, 0.5, 0.1))
     with pytest.raises(ValueError, match="tol"):

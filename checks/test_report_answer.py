@@ -508,3 +508,42 @@ def test_sample_complexity_plot_says_which_seeds_have_no_fitted_lines():
     assert notes == ["no fit drawn (< 2 observed points): control seed(s) 0"]
     assert sum(ln.get_color() == "C3" for ln in ax.get_lines()) == 2  # seed 1's two models only
     plt.close(fig)
+def _c1_net_records(control_risk=0.3, judged_risk_at_10=0.076):
+    """The c1-net item's verdict records (``reports.cases._c1_net.verdict_records``) on synthetic
+    -net rows: non-vacuous certificates at r = 0.1, 1, 10, the control r = 0.01's network risk
+    ``control_risk`` against 0.075 at r = 1 (degrades beyond the rule's 1.5 x when > 0.1125)."""
+    from reports.cases._c1_net import C1NetDesign, verdict_records
+
+    def rows(r, value, risk):
+        return [{"r": r, "claim": c, "seed": (r, s), "value": value, "violation": False,
+                 "net_risk": risk, "lin_gap": 0.1} for c in ("G1-net", "G2-net") for s in range(2)]
+
+    design = C1NetDesign(scales=(0.01, 0.1, 1.0, 10.0))
+    return verdict_records(design, {0.01: rows(0.01, 0.85, control_risk), 0.1: rows(0.1, 0.79, 0.07),
+                                    1.0: rows(1.0, 0.75, 0.075), 10.0: rows(10.0, 0.75, judged_risk_at_10)})
+
+
+def test_paper_claim_c1_comes_from_the_c1_net_record(tmp_path):
+    """C1's answer line reads the 'judged' c1-net record (verdict, range, the failing control
+    scale), not the claims table's 'C1 (input scale)' row (the interpolant's G1 spread, an
+    identity); the report has the per-r table. A control that does not fail, and a judged
+    scale that degrades, each read as such."""
+    from reports.render._answer import paper_claim_lines
+
+    old = [{"claim": "C1", "key": "C1 (input scale)", "verdict": "supported"}]
+    (line, *_) = paper_claim_lines(old, _c1_net_records())
+    assert line.startswith("C1 (No small-input condition), on the trained network: **supported** "
+                           "over r = 0.1..10 (r = [0.1, 1.0, 10.0];"), line
+    assert "negative control r = [0.01]): not supported at these sizes, degrading at r = [0.01]" in line
+    assert "non-vacuous for 100%-100%" in line and "(C1 (input scale))" not in line
+    (line, *_) = paper_claim_lines(old, _c1_net_records(control_risk=0.08))
+    assert "was NOT caught" in line and "**supported**" in line
+    (line, *_) = paper_claim_lines(old, _c1_net_records(judged_risk_at_10=0.2))
+    assert "**not supported at these sizes** over r = 0.1..10" in line
+    assert "degrading at r = [10.0]" in line
+
+    rep, md = _render(tmp_path, _c1_net_records())
+    assert rep["answer"]["paper_claims"][0] == paper_claim_lines([], _c1_net_records())[0]
+    section = md[md.index("## C1 on the trained network"):]
+    assert "| 0.01 | control | 2 | 1 | 1 | 0.85 | 0.3 | 0.1 | 0 | 0 | yes |" in section
+    assert "| 10 | judged | 2 | 1 | 1 | 0.75 | 0.076 | 0.1 | 0 | 0 | no |" in section

@@ -8,9 +8,10 @@ risk. The rule, in this one place:
 
 For every input scale r of a design (the same target function of the normalized tokens at every r)
 take cert(r) = the median over cases and seeds of min(G1-net, G2-net), the best certified risk of
-the trained network itself, and its violations. The claim is
+the trained network itself, and its violations. A network whose training diverged at r has no
+certificate (cert = inf for it) and counts against r. The claim is
 
-- ``supported`` when no -net bound is violated at any r and, at every r,
+- ``supported`` when no -net bound is violated and no network diverged at any r and, at every r,
   cert(r) <= ``tol`` * cert(r_ref) (the certificate does not degrade with the scale), when
   cert(r_ref) < 1 also cert(r) < 1 (what is non-vacuous at r_ref stays non-vacuous), and the
   network's median test risk risk(r) <= ``tol`` * risk(r_ref) (what is learned does not degrade:
@@ -47,16 +48,25 @@ class ScaleTest:
     def verdict(self, rows: list[dict]) -> dict:
         """``rows``: one per trained network and -net bound, with keys ``r``, ``claim``
         ('G1-net' / 'G2-net'), ``seed`` (any hashable identifying the network), ``value``,
-        ``violation`` (bool), and optionally ``net_risk``, ``lin_gap``. Returns the per-r table
-        and the verdict with its reason."""
+        ``violation`` (bool), and optionally ``net_risk``, ``lin_gap`` and ``diverged`` (bool: no
+        bound; ``value`` is then ignored). Returns the per-r table (with each bound's non-vacuous
+        fraction under ``non_vacuous_by_bound``), the scales that degrade (``degrades``) and the
+        verdict with its reason."""
         if not rows:
             raise ValueError("rows: need -net bound rows for at least two input scales")
         per: dict[float, dict] = {}
         for row in rows:
             r = float(row["r"])
-            g = per.setdefault(r, {"nets": {}, "violations": 0, "risk": [], "gap": []})
+            g = per.setdefault(r, {"nets": {}, "violations": 0, "diverged": set(), "risk": [],
+                                   "gap": [], "by_bound": {}})
             key = row["seed"]
-            g["nets"][key] = min(g["nets"].get(key, math.inf), float(row["value"]))
+            if row.get("diverged"):  # no certificate: the network failed at this scale
+                g["diverged"].add(key)
+                g["nets"][key] = math.inf
+                continue
+            value = float(row["value"])
+            g["nets"][key] = min(g["nets"].get(key, math.inf), value)
+            g["by_bound"].setdefault(str(row["claim"]), []).append(value < 1)
             g["violations"] += bool(row["violation"])
             if row.get("net_risk") is not None:
                 g["risk"].append(float(row["net_risk"]))
@@ -68,16 +78,19 @@ class ScaleTest:
         table = []
         for r in sorted(per):
             g = per[r]
-            table.append({"r": r, "cert": float(np.median(list(g["nets"].values()))),
+            table.append({"r": r, "networks": len(g["nets"]),
+                          "cert": float(np.median(list(g["nets"].values()))),
                           "non_vacuous": float(np.mean([v < 1 for v in g["nets"].values()])),
-                          "violations": g["violations"],
+                          "non_vacuous_by_bound": {c: float(np.mean(v))
+                                                   for c, v in sorted(g["by_bound"].items())},
+                          "violations": g["violations"], "diverged": len(g["diverged"]),
                           "net_risk": float(np.median(g["risk"])) if g["risk"] else None,
                           "lin_gap": float(np.median(g["gap"])) if g["gap"] else None})
         ref = next(t for t in table if t["r"] == self.r_ref)
         def worse(t):
             risk_up = (t["net_risk"] is not None and ref["net_risk"] is not None
                        and t["net_risk"] > self.tol * ref["net_risk"])
-            return (t["violations"] > 0 or t["cert"] > self.tol * ref["cert"]
+            return (t["violations"] > 0 or t["diverged"] > 0 or t["cert"] > self.tol * ref["cert"]
                     or ref["cert"] < 1 <= t["cert"] or risk_up)
 
         bad = [t for t in table if worse(t)]
@@ -86,13 +99,14 @@ class ScaleTest:
 
         reason = "; ".join(
             f"r = {t['r']:g}: cert {t['cert']:.3f}, non-vacuous {t['non_vacuous']:.2f}, violations "
-            f"{t['violations']}, net risk {r3(t['net_risk'])}, lin gap {r3(t['lin_gap'])}"
+            f"{t['violations']}, diverged {t['diverged']}, net risk {r3(t['net_risk'])}, "
+            f"lin gap {r3(t['lin_gap'])}"
             for t in table)
         if bad:
             verdict = "not supported at these sizes"
             reason = (f"degrades at r = {[t['r'] for t in bad]} (cert or network risk > {self.tol:g} x "
-                      f"its value at r = {self.r_ref:g}, or vacuous, or violated): {reason}")
+                      f"its value at r = {self.r_ref:g}, or vacuous, violated or diverged): {reason}")
         else:
             verdict = "supported"
         return {"verdict": verdict, "reason": reason, "per_r": table, "tol": self.tol,
-                "r_ref": self.r_ref}
+                "r_ref": self.r_ref, "degrades": [t["r"] for t in bad]}

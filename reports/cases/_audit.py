@@ -100,7 +100,9 @@ def audit_bound_record(rec: dict, gamma: float = 1.1) -> list[str]:
 
 
 def audit_records(records: list[dict]) -> dict:
-    """{'audited': k, 'mismatches': [messages with the record's case_id]} over bound records."""
+    """{'audited': k, 'c1_net_audited': k', 'mismatches': [messages with the record's case_id]}
+    over bound records and "c1-net" records (their verdicts re-derived by
+    ``reports.cases._c1_net.audit_c1_net_record`` from the bound records of their design)."""
     audited, bad = 0, []
     for r in records:
         if r.get("kind") != "bound" or r.get("verdict") == "diverged":
@@ -111,4 +113,14 @@ def audit_records(records: list[dict]) -> dict:
         except (KeyError, ValueError, TypeError) as e:
             msgs = [f"{r.get('claim')}: cannot re-derive ({type(e).__name__}: {e})"]
         bad += [f"{r.get('case_id')}: {msg}" for msg in msgs]
-    return {"audited": audited, "mismatches": bad}
+    # the C1 verdicts on the trained network, from the bound records their items stored
+    from ._c1_net import audit_c1_net_record
+
+    c1 = [r for r in records if r.get("kind") == "c1-net"]
+    for r in c1:
+        try:
+            msgs = audit_c1_net_record(r, records)
+        except (KeyError, ValueError, TypeError) as e:
+            msgs = [f"c1-net: cannot re-derive ({type(e).__name__}: {e})"]
+        bad += [f"{r.get('case_id')}: {msg}" for msg in msgs]
+    return {"audited": audited, "c1_net_audited": len(c1), "mismatches": bad}

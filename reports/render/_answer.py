@@ -37,6 +37,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ._c1_net import c1_answer_line
 from ._summary import (
     _bound_summary,  # the claims table\x27s slack rule, not a second one
     p_preregistration_status,
@@ -194,9 +195,11 @@ def paper_claim_lines(claims: list[dict], records: list[dict] = ()) -> list[str]
 
     C2 and C4 are decided on the sample complexity n_eps(L) (``sample-scaling`` records whose
     ``decides`` is set: docs/theory.md section 5, "Sample complexity"); each line gives the verdict
-    and the class and control models it rests on. C1 and C3, and C2 / C4 in a store without those
-    records, restate the claims table's verdicts (rows keyed 'C1 (input scale)', 'C2 fit',
-    'C3 (bound cases)', 'C4-... fit'), or say that the store has none.
+    and the class and control models it rests on. C1 is judged on the trained network (the
+    'judged' ``c1-net`` record: verdict, range, and where its negative control fails;
+    ``reports.render._c1_net``). C3, and C1 / C2 / C4 in a store without those records, restate
+    the claims table's verdicts (rows keyed 'C1 (input scale)', 'C2 fit', 'C3 (bound cases)',
+    'C4-... fit'), or say that the store has none.
     """
     import theory as T
 
@@ -205,6 +208,9 @@ def paper_claim_lines(claims: list[dict], records: list[dict] = ()) -> list[str]
     out = []
     for cid in ("C1", "C2", "C3", "C4"):
         title = T.get_claim(cid).title
+        if cid == "C1" and (line := c1_answer_line(records, title)) is not None:
+            out.append(line)
+            continue
         sc = [r for r in deciding if r["claim"].startswith(cid)]
         if sc:
             parts = [f"{r['claim']}: **{r['verdict']}** (class {r['metrics'].get('class_model')}, "

@@ -406,7 +406,8 @@ def to_markdown(rep: dict) -> str:
             f"Store `{rep['store']}`: {rep['records']} records ({rep['raw_records']} lines read, "
             f"{len(rep['corrupt'])} line(s) that are not records skipped), generated {rep['generated']}."]
     parts = [head, _answer(rep), _claims(rep), networks_markdown(rep), training_facts_markdown(rep),
-             _violations(rep), _failures(rep), _with_plot(rep, "sample_complexity"), _scaling(rep),
+             _violations(rep), _failures(rep), _with_plot(rep, "sample_complexity"),
+             rep.get("c1_net") or [], _scaling(rep),
              _kernel(rep), _large_n(rep),
              _position(rep), _scale(rep), _contrast(rep), quality_markdown(rep["quality"]),
              _mutants(rep), audit_markdown(rep), real_markdown(rep), _plots(rep)]

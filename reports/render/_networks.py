@@ -157,6 +157,8 @@ def audit_markdown(rep: dict) -> list[str]:
     out = ["## Record audit", "",
            f"{a['audited']} bound records: every stored term (grid index, main, confidence and gap "
            f"terms, value, vacuous flag, the risk's Chernoff-KL interval) and verdict (at the "
-           f"record's delta_test) re-derived from the record with theory/'s "
-           f"functions: {len(a['mismatches'])} mismatch(es).", ""]
+           f"record's delta_test) re-derived from the record with theory/'s functions"
+           + (f"; {a['c1_net_audited']} c1-net verdict(s) re-derived from their bound records"
+              if a.get("c1_net_audited") else "")
+           + f": {len(a['mismatches'])} mismatch(es).", ""]
     return out + [f"- {m}" for m in a["mismatches"][:50]] + [""]

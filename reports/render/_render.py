@@ -24,6 +24,7 @@ from ..cases._audit import audit_records
 from ..cases._records import _jsonable
 from ..runs._store import StoreContents, dedupe, drop_superseded_errors
 from ._answer import answer_first, paper_claim_lines
+from ._c1_net import render_c1_net as c1_net_lines
 from ._format import fmt, num
 from ._networks import networks_section, training_facts_section
 from ._quality import quality_section
@@ -459,6 +460,7 @@ def build_report(contents: StoreContents, store_path: str | Path = "", *,
         "audit": audit_records(records), "large_n": _large_n(records),
         "real": real_section(records),
         "sample_complexity": sample_complexity_lines(records),
+        "c1_net": c1_net_lines(records),
         "quality": quality_section(records),
     }
 

@@ -12,6 +12,8 @@ Each profile is a list of ``SweepItem``s covering every claim the report speaks 
   the end and at the start of the sequence: the position-effect contrast);
 - the Monte-Carlo convergence of the empirical NTK to H (section 3);
 - the training facts of section 4 (lazy, and the contrast parametrization that must fail them);
+- C1 on the trained network across input scales (``reports.cases._c1_net``), with its negative
+  control outside the claim's range;
 - power checks: deliberately wrong bounds on a random-label case, which the verdict rule must
   reject (``reports.cases._power``), so the report shows the checks can fail.
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cases._c1_net import C1NetDesign
 from ..cases._evaluate import BoundCase
 from ..cases._kernel_mc import MCDesign
 from ..cases._large import LargeNDesign
@@ -66,6 +69,9 @@ class GridProfile:
     # the sample-complexity item (reports/cases/_sample_complexity.py): n_eps(L) for C2, C4-N, C4-l0
     # against the ramped-sine control; the item that decides the scaling claims
     sample_complexity: SampleComplexityDesign | None = None
+    # C1 judged on the trained network (reports/cases/_c1_net.py): the -net certificate, risk and
+    # linearization gap across input scales r, with r = 0.01 as the negative control (None: none)
+    c1_net: C1NetDesign | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
@@ -110,6 +116,13 @@ SC_GPU = SampleComplexityDesign(
     Ls=(2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24), n_max=16384, seeds=(0, 1, 2, 3, 4),
     n_max_per_L=(1024, 2048, 4096, 8192, 16384, 16384, 4096, 4096, 4096, 4096, 8192))
 
+#: C1 on the trained network (reports/cases/_c1_net.py). The default design (``C1NetDesign()``:
+#: the default profile's bound sizes at L = 2, r = 0.01 .. 30) costs 8 bound cases, about 4.5 s
+#: of CPU each once the grid has compiled their programs. The tiny profile's minimal version: its
+#: own bound sizes at L = 2 (no new program), the judged range's ends, r_ref and the control.
+C1_TINY = C1NetDesign(scales=(0.01, 0.1, 1.0, 10.0), L=2, d=3, m=64, n=100, n_test=300, steps=40,
+                      seeds=1)
+
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
     "tiny": GridProfile(
@@ -123,6 +136,7 @@ PROFILES: dict[str, GridProfile] = {
         power=POWER_CASE,
         sample_complexity=SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256,
                                                  seeds=(0, 1), n_test=300, sized_to_decide=False),
+        c1_net=C1_TINY,
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
     # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
@@ -140,6 +154,7 @@ PROFILES: dict[str, GridProfile] = {
         training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
+        c1_net=C1NetDesign(),
         note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
@@ -156,6 +171,7 @@ PROFILES: dict[str, GridProfile] = {
                         TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
+        c1_net=C1NetDesign(),
         note="bigger grid, an hour or more on a CPU"),
 }
 # The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
@@ -192,6 +208,7 @@ PROFILES["gpu"] = GridProfile(
     power=POWER_CASE,
     large=LargeNDesign(ns=(1000, 2000, 5000, 10000, 20000, 50000, 100000)),
     sample_complexity=SC_GPU,
+    c1_net=C1NetDesign(),  # the CPU-measured design (docs/theory.md section 6), seconds on a GPU
     note="sized for one GPU (H100 class) and its host: networks of 16 seeds per program, "
          "G1 to n = 100,000")
 
@@ -295,6 +312,8 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     items += [SweepItem("training-facts", d) for d in p.training_facts]
     if p.sample_complexity is not None:
         items.append(SweepItem("sample-complexity", p.sample_complexity))
+    if p.c1_net is not None:
+        items.append(SweepItem("c1-net", p.c1_net))
     if p.power is not None:
         items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
     if p.large is not None:

@@ -16,6 +16,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass
 
+from ..cases._c1_net import C1NetDesign, c1_net_records
 from ..cases._evaluate import BoundCase, evaluate_bound_case
 from ..cases._kernel_mc import MCDesign, kernel_mc_records
 from ..cases._large import LargeNDesign, large_n_records
@@ -28,12 +29,12 @@ from ._store import make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
           "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
-          "power": PowerDesign, "sample-complexity": SampleComplexityDesign}
+          "power": PowerDesign, "sample-complexity": SampleComplexityDesign, "c1-net": C1NetDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # 'bound' | 'scaling' | 'kernel-mc' | 'training-facts' | 'real' | 'large-n' | 'power'
+    kind: str  # a key of _SPECS: 'bound' | 'scaling' | 'kernel-mc' | ... | 'c1-net'
     spec: object
 
     def __post_init__(self):
@@ -54,7 +55,7 @@ class SweepItem:
             return f"scaling {s.claim} L={list(s.Ls)} n<={max(s.ns)}"
         if self.kind == "training-facts":
             return f"training-facts {s.parametrization} widths={list(s.widths)}"
-        if self.kind == "real":
+        if self.kind in ("real", "c1-net"):
             return s.label()
         if self.kind == "large-n":
             return f"large-n G1 L={s.L} n<={max(s.ns)}"
@@ -84,6 +85,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs = power_records(item.spec)
         elif item.kind == "sample-complexity":
             recs = evaluate_sample_complexity(item.spec)
+        elif item.kind == "c1-net":
+            recs = c1_net_records(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on
