@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..cases._evaluate import BoundCase
+from ..cases._iteration_complexity import IterationComplexityDesign
 from ..cases._kernel_mc import MCDesign
 from ..cases._large import LargeNDesign
 from ..cases._power import PowerDesign
@@ -66,6 +67,9 @@ class GridProfile:
     # the sample-complexity item (reports/cases/_sample_complexity.py): n_eps(L) for C2, C4-N, C4-l0
     # against the spread-product control; the item that decides the scaling claims
     sample_complexity: SampleComplexityDesign | None = None
+    # the iteration-complexity item (reports/cases/_iteration_complexity.py): T_eps(L) of kernel GD
+    # on the sample-complexity item's targets, and of the trained network at a few points; reported
+    iteration_complexity: IterationComplexityDesign | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
@@ -98,6 +102,18 @@ SC_DEFAULT = SampleComplexityDesign(n_max=8192, n_max_per_L=(1024, 2048, 4096, 8
 #: 1,024-2,896 at L <= 4 (where the control reaches eps; it is censored at L = 5, 6).
 SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6), n_max=2896, n_max_per_L=(1024, 2048, 2896, 1024, 1024))
 
+#: The tiny profile's sample-complexity design (a smoke test, not sized to decide).
+SC_TINY = SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256, seeds=(0, 1), n_test=300,
+                                 sized_to_decide=False)
+#: The iteration-complexity design of the default profile (docs/theory.md section 6): kernel-GD
+#: T_eps on SC_DEFAULT's targets at n = 1,024 where the control still reaches eps (L = 2, 3) and at
+#: L = 10 (where C4-N needs it), 512 elsewhere (the class's T_eps did not move between n = 512 and
+#: 1,024 on the sqrt(2) grid); one trained network (C2, L = 2, m = 256: GD and online SGD). Its
+#: time on the 2-core machine is in docs/theory.md section 6.
+IC_DEFAULT = IterationComplexityDesign(SC_DEFAULT, n_per_L=(1024, 1024, 512, 512, 512, 512, 1024),
+                                       net_points=((2, "C2", 0),), net_n=256, net_T_max=128,
+                                       sgd_T_max=512)
+
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
     "tiny": GridProfile(
@@ -109,8 +125,9 @@ PROFILES: dict[str, GridProfile] = {
         mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # one NTK program (kernel_mc_width)
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
         power=POWER_CASE,
-        sample_complexity=SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256,
-                                                 seeds=(0, 1), n_test=300, sized_to_decide=False),
+        sample_complexity=SC_TINY,
+        iteration_complexity=IterationComplexityDesign(SC_TINY, T_max=4096, m=64, net_n=64,
+                                                       net_points=((2, "C2", 0),), net_T_max=64),
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
     # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
@@ -128,6 +145,7 @@ PROFILES: dict[str, GridProfile] = {
         training_facts=(TrainingFactsDesign(), TrainingFactsDesign(parametrization="contrast")),
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
+        iteration_complexity=IC_DEFAULT,
         note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
@@ -144,6 +162,10 @@ PROFILES: dict[str, GridProfile] = {
                         TrainingFactsDesign(widths=(64, 256, 1024, 4096), parametrization="contrast")),
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
+        iteration_complexity=IterationComplexityDesign(
+            SC_DEFAULT, n_per_L=(1024, 2048, 4096, 1024, 1024, 1024, 1024),
+            net_points=((2, "C2", 0), (3, "C2", 0), (2, "control", 0)), net_n=256, net_T_max=1024,
+            sgd_T_max=2048),
         note="bigger grid, an hour or more on a CPU"),
 }
 # The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
@@ -282,6 +304,8 @@ def default_items(profile: str = "default") -> list[SweepItem]:
     items += [SweepItem("training-facts", d) for d in p.training_facts]
     if p.sample_complexity is not None:
         items.append(SweepItem("sample-complexity", p.sample_complexity))
+    if p.iteration_complexity is not None:
+        items.append(SweepItem("iteration-complexity", p.iteration_complexity))
     if p.power is not None:
         items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
     if p.large is not None:
