@@ -206,6 +206,13 @@ def test_records_read_the_path_and_censor(tiny_kernel_records):
         assert f["kind"] == "iteration-scaling" and f["metrics"]["measure"] == "T_eps"
         assert f["metrics"]["decides"] is False
         assert f["verdict"] in T.SCALING_VERDICTS
+        # the note counts the censored values that are sample limits, role by role
+        e = str(f["metrics"]["eps"])
+        lim = {role: sum(r["config"]["role"] == role and r["claim"] == f["claim"]
+                         and r["metrics"]["T_eps"][e] is None and not r["metrics"]["reachable"][e]
+                         for r in recs) for role in ("class", "control")}
+        assert f"sample limits (the interpolant misses eps at this n; not iteration counts): " \
+               f"class {lim['class']}, control {lim['control']}" in f["note"]
 
 
 @pytest.mark.fast

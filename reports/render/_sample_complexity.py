@@ -49,6 +49,9 @@ def render_sample_complexity(records: list[dict]) -> list[str]:
                 "A censored T_eps was not reached by T_max, or not at all at that n (the "
                 "interpolant itself misses eps: a sample limit, flagged per record).", "", *_HEAD,
                 *map(_row, iters), ""]
+        out += [f"- {r['claim']} T_eps at eps = {r['metrics']['eps']:g}: {r['note']}" for r in
+                records if r.get("kind") == "iteration-scaling" and r.get("note")]
+        out.append("")
     if nets:
         out += ["| L | target | seed | n | m | eps | T_eps net GD | kernel GD (net eta) | agree | "
                 "T_eps net SGD | kernel SGD | agree |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
