@@ -248,3 +248,18 @@ def test_lazy_network_t_eps_agrees_with_kernel_gd_at_a_cheap_point():
     assert m["finite"] and 0.9 < m["eta_ratio"] < 1.1  # eta m ~ 1 / lambda_max(H): K_m ~ m H
     assert all(m["agree_gd"].values()), m
     assert m["T_eps_net_gd"]["0.5"] is not None
+
+
+@pytest.mark.fast
+def test_report_shows_t_eps_rows_and_disagreements(tiny_kernel_records):
+    from reports.render._sample_complexity import render_sample_complexity
+
+    d, recs, fits = tiny_kernel_records
+    net = make_record("iteration-network", "C2", {"L": 2, "n": 64, "m": 64}, 0, verdict="measured",
+                      metrics={"T_eps_net_gd": {"0.5": None}, "T_eps_kernel_gd_net_eta": {"0.5": 16},
+                               "agree_gd": {"0.5": False}})
+    text = "\n".join(render_sample_complexity(recs + fits + [net]))
+    assert "## Iteration complexity in L" in text
+    assert sum(line.startswith("| C2 | T_eps |") for line in text.splitlines()) == len(d.eps)
+    assert "| 2 | C2 | 0 | 64 | 64 | 0.5 | censored | 16 | **no** | not run |" in text
+    assert "sample limits" in text
