@@ -74,7 +74,9 @@ from ._predictors import (
     PROVENANCE as PREDICTOR_PROVENANCE,
 )
 from ._predictors import (
+    GDPath,
     KernelPredictor,
+    kernel_gd_path,
     kernel_gd_predictor,
     kernel_interpolant,
     kernel_sgd_predictor,
@@ -107,7 +109,8 @@ __all__ = [
     "allowed_violation_rate", "binomial_tail", "bound_verdict", "complexity",
     "confidence_term", "g1_bound", "g1_nested", "g2_bound", "gd_residual_bound", "get_claim", "grid_index",
     "grid_weight", "infinite_bound", "KernelPredictor", "kernel_gd_predictor", "kernel_interpolant",
-    "kernel_sgd_predictor", "net_bound", "PREDICTOR_PROVENANCE", "CALIBRATION_PATH",
+    "kernel_sgd_predictor", "kernel_gd_path", "GDPath", "net_bound", "PREDICTOR_PROVENANCE",
+    "CALIBRATION_PATH",
     "PredictedBound", "fit_predicted_bound", "load_calibration", "PREREGISTRATION_PATH",
     "load_preregistration", "P_REGIONS",
     "hoeffding_lcb", "hoeffding_ucb", "is_violation", "kl_bernoulli", "kl_lcb", "kl_ucb",

@@ -15,13 +15,18 @@ right-hand side with that B and the predictor's own train loss holds for it
   (x_t, y_t), f_t = f_{t-1} - eta' (f_{t-1}(x_t) - y_t) H(., x_t); f = sum_t alpha_t H(., x_t),
   B^2 = alpha^T H alpha.
 
-All three are tagged ``exact`` (closed forms of the stated procedures, float64).
+- ``kernel_gd_path``: kernel GD's predictions on new inputs at many step counts from one
+  eigendecomposition (the same closed form as ``kernel_gd_predictor``, for several targets at
+  once): what the iteration complexity T_eps(L) is read from (reports/cases/_iteration_complexity.py).
+
+All four are tagged ``exact`` (closed forms of the stated procedures, float64).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,7 +35,7 @@ from models import check_float, check_int
 from ._linalg import kernel_solve
 
 PROVENANCE = {"kernel_interpolant": "exact", "kernel_gd_predictor": "exact",
-              "kernel_sgd_predictor": "exact"}
+              "kernel_sgd_predictor": "exact", "kernel_gd_path": "exact"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,60 @@ def kernel_gd_predictor(H, y, eta_eff: float, steps: int, H_cross=None) -> Kerne
     Hc = _cross(H_cross, H.shape[0])
     return KernelPredictor("kernel GD", V @ (g * c), None if Hc is None else Hc @ coef,
                            math.sqrt(max(B2, 0.0)), steps, float(eta_eff))
+
+
+def _gd_gain(x: np.ndarray, t: int) -> np.ndarray:
+    """g = 1 - (1 - x)^t for x = eta' l >= 0. For x < 1 as -expm1(t log1p(-x)): relative
+    accuracy ~1e-16 also where x << 1 / t (the plain form loses it there, and g / l multiplies
+    that loss by 1 / l); x >= 1 (the top direction at eta' = 1 / l_max, or a divergent step) in
+    the plain form, which is exact at x = 1."""
+    if t == math.inf:  # the limit t -> infinity (0 < x < 2): the minimum-norm interpolant
+        return np.ones_like(x)
+    if t == 0:
+        return np.zeros_like(x)
+    small = x < 1.0
+    with np.errstate(divide="ignore"):
+        return np.where(small, -np.expm1(t * np.log1p(-np.where(small, x, 0.0))),
+                        1.0 - (1.0 - x) ** t)
+
+
+class GDPath(NamedTuple):
+    """``kernel_gd_path``'s result: predictions per step count, the step used, and lambda_max(H)."""
+
+    pred: np.ndarray
+    eta_eff: float
+    lam_max: float
+
+
+def kernel_gd_path(H, Y, eta_eff: float | None, steps, H_cross) -> GDPath:
+    """Kernel GD's predictions on new inputs after each of ``steps`` (non-negative integers, or
+    ``math.inf`` for the limit: the minimum-norm interpolant on the kept directions) steps of
+    effective step ``eta_eff`` (None: 1 / lambda_max(H), GD's stability rule of docs/theory.md
+    section 4 at c = 1), from f = 0, for every column of ``Y`` (n,) or (n, k) at once: ``pred``
+    of shape (len(steps), n_new) or (len(steps), n_new, k).
+
+    f_t(x) = H(x, S) V diag(g_t / l) V^T y with g_t = 1 - (1 - eta' l)^t: ``kernel_gd_predictor``'s
+    closed form (its docstring; directions with l <= 1e-14 l_max dropped as there), from one
+    eigendecomposition for all t and targets (tag: exact)."""
+    if eta_eff is not None:
+        check_float("eta_eff", eta_eff, low=0.0, low_open=True)
+    steps = [t if isinstance(t, float) and t == math.inf else check_int("steps", t, low=0)
+             for t in steps]
+    H = np.asarray(H, np.float64)
+    Y = np.asarray(Y, np.float64)
+    if H.ndim != 2 or H.shape[0] != H.shape[1] or Y.shape[0] != H.shape[0] or Y.ndim > 2:
+        raise ValueError(f"H {H.shape} and Y {Y.shape}: need H (n, n) and Y (n,) or (n, k)")
+    Hc = _cross(H_cross, H.shape[0])
+    ev, V = np.linalg.eigh(H)
+    if not ev[-1] > 0:
+        raise ValueError(f"H: lambda_max = {ev[-1]:.3g}, need a kernel matrix with lambda_max > 0")
+    eta = 1.0 / ev[-1] if eta_eff is None else float(eta_eff)
+    keep = ev > ev[-1] * 1e-14
+    ev_k, V = ev[keep], V[:, keep]
+    C = (V.T @ Y.reshape(H.shape[0], -1)) / ev_k[:, None]  # V^T y / l
+    P = Hc @ V
+    out = np.stack([P @ (_gd_gain(eta * ev_k, t)[:, None] * C) for t in steps])
+    return GDPath(out[..., 0] if Y.ndim == 1 else out, eta, float(ev[-1]))
 
 
 def kernel_sgd_predictor(H, y, eta_eff: float, H_cross=None) -> KernelPredictor:

@@ -252,10 +252,12 @@ def sample_complexity_records(design: SampleComplexityDesign) -> list[dict]:
 
 
 def fit_sample_complexity(records: list[dict], design: SampleComplexityDesign, claim: str, *,
-                          measure: str = "n_eps", eps: float | None = None, claim_obj=None) -> dict:
+                          measure: str = "n_eps", eps: float | None = None, claim_obj=None,
+                          kind: str = "sample-complexity") -> dict:
     """The growth fits and verdict for one claim from its records (``theory.compare_growth``,
     the claim's own law's rule with the grid's ``sigma_floor``); censored values enter as such.
-    ``claim_obj`` substitutes a claim (a mutant rule)."""
+    ``claim_obj`` substitutes a claim (a mutant rule). ``kind``: the per-point records read (the
+    iteration-complexity item fits its T_eps records here, reports/cases/_iteration_complexity.py)."""
     eps = design.eps[0] if eps is None else eps
     base_claim, law_name = design.scaling(claim).law()
     law = (claim_obj or base_claim).laws[law_name]
@@ -263,7 +265,7 @@ def fit_sample_complexity(records: list[dict], design: SampleComplexityDesign, c
     vals: dict[str, dict] = {"class": {}, "control": {}}
     for r in records:
         c = r["config"]
-        if r["kind"] == "sample-complexity" and r["claim"] == claim and c["role"] in vals:
+        if r["kind"] == kind and r["claim"] == claim and c["role"] in vals:
             vals[c["role"]][(c["L"], r["seed"])] = r["metrics"][measure][str(eps)]
     Ls = sorted({L for (L, _) in vals["class"]} & {L for (L, _) in vals["control"]})
     seeds = sorted({s for (_, s) in vals["class"]} & {s for (_, s) in vals["control"]})

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..cases._c1_net import C1NetDesign
 from ..cases._evaluate import BoundCase
+from ..cases._iteration_complexity import IterationComplexityDesign
 from ..cases._kernel_mc import MCDesign
 from ..cases._large import LargeNDesign
 from ..cases._power import PowerDesign
@@ -72,6 +73,9 @@ class GridProfile:
     # C1 judged on the trained network (reports/cases/_c1_net.py): the -net certificate, risk and
     # linearization gap across input scales r, with r = 0.01 as the negative control (None: none)
     c1_net: C1NetDesign | None = None
+    # the iteration-complexity item (reports/cases/_iteration_complexity.py): T_eps(L) of kernel GD
+    # on the sample-complexity item's targets, and of the trained network at a few points; reported
+    iteration_complexity: IterationComplexityDesign | None = None
     # one-at-a-time sweeps of n and m around the base case (for the granulated tau's n and m
     # axes, reports/render/_quality.py): at every L, for these families and data seeds
     sample_sizes: tuple[int, ...] = ()
@@ -123,6 +127,20 @@ SC_GPU = SampleComplexityDesign(
 C1_TINY = C1NetDesign(scales=(0.01, 0.1, 1.0, 10.0), L=2, d=3, m=64, n=100, n_test=300, steps=40,
                       seeds=1)
 
+#: The tiny profile's sample-complexity design (a smoke test, not sized to decide).
+SC_TINY = SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256, seeds=(0, 1), n_test=300,
+                                 sized_to_decide=False)
+#: The iteration-complexity design of the default profile (docs/theory.md section 6): kernel-GD
+#: T_eps on SC_DEFAULT's targets at a fixed n per L: 1,024 at L = 2..4 and 2,048 at L = 5, where the
+#: ramped-sine control still reaches eps (n_eps ~ 80-95, 190, 450-640, 1,800-3,000), 512 at L = 6, 8
+#: (the class's T_eps did not move between n = 512 and 1,024 on the sqrt(2) grid) and 1,024-2,048
+#: at L = 10..16 (C4-N's class needs 761-1,522 there); one trained network (C2, L = 2, m = 256: GD
+#: and online SGD). Its time on the 2-core machine is in docs/theory.md section 6.
+IC_DEFAULT = IterationComplexityDesign(SC_DEFAULT,
+                                       n_per_L=(1024, 1024, 1024, 2048, 512, 512, 1024, 2048, 2048),
+                                       net_points=((2, "C2", 0),), net_n=256, net_T_max=128,
+                                       sgd_T_max=512)
+
 PROFILES: dict[str, GridProfile] = {
     # Smoke test: seconds of work after JAX's start-up; two lengths (two compiled shapes).
     "tiny": GridProfile(
@@ -134,8 +152,9 @@ PROFILES: dict[str, GridProfile] = {
         mc=MCDesign(widths=(64, 1024), n=4, L=3, seeds=2),  # one NTK program (kernel_mc_width)
         training_facts=(TrainingFactsDesign(widths=(16, 64, 256), steps=60, n=16, n_test=64),),
         power=POWER_CASE,
-        sample_complexity=SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256,
-                                                 seeds=(0, 1), n_test=300, sized_to_decide=False),
+        sample_complexity=SC_TINY,
+        iteration_complexity=IterationComplexityDesign(SC_TINY, T_max=4096, m=64, net_n=64,
+                                                       net_points=((2, "C2", 0),), net_T_max=64),
         c1_net=C1_TINY,
         note="smoke test (about a minute); too small for conclusions"),
     # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
@@ -155,6 +174,7 @@ PROFILES: dict[str, GridProfile] = {
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
         c1_net=C1NetDesign(),
+        iteration_complexity=IC_DEFAULT,
         note="about fifteen minutes on a 2-core CPU"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
@@ -172,6 +192,10 @@ PROFILES: dict[str, GridProfile] = {
         power=POWER_CASE,
         sample_complexity=SC_DEFAULT,
         c1_net=C1NetDesign(),
+        iteration_complexity=IterationComplexityDesign(
+            SC_DEFAULT, n_per_L=(1024, 2048, 4096, 4096, 1024, 1024, 1024, 2048, 2048),
+            net_points=((2, "C2", 0), (3, "C2", 0), (2, "control", 0)), net_n=256, net_T_max=1024,
+            sgd_T_max=2048),
         note="bigger grid, an hour or more on a CPU"),
 }
 # The default grid varies L, r, family, N, l_0 and the method but never n or m, so the
@@ -314,6 +338,8 @@ def default_items(profile: str = "default") -> list[SweepItem]:
         items.append(SweepItem("sample-complexity", p.sample_complexity))
     if p.c1_net is not None:
         items.append(SweepItem("c1-net", p.c1_net))
+    if p.iteration_complexity is not None:
+        items.append(SweepItem("iteration-complexity", p.iteration_complexity))
     if p.power is not None:
         items.append(SweepItem("power", PowerDesign(BoundCase(family="random-labels", **p.power))))
     if p.large is not None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 from ..cases._c1_net import C1NetDesign, c1_net_records
 from ..cases._evaluate import BoundCase, evaluate_bound_case
+from ..cases._iteration_complexity import IterationComplexityDesign, evaluate_iteration_complexity
 from ..cases._kernel_mc import MCDesign, kernel_mc_records
 from ..cases._large import LargeNDesign, large_n_records
 from ..cases._power import PowerDesign, power_records
@@ -29,12 +30,13 @@ from ._store import make_record
 
 _SPECS = {"bound": BoundCase, "scaling": ScalingDesign, "kernel-mc": MCDesign,
           "training-facts": TrainingFactsDesign, "real": RealCase, "large-n": LargeNDesign,
-          "power": PowerDesign, "sample-complexity": SampleComplexityDesign, "c1-net": C1NetDesign}
+          "power": PowerDesign, "sample-complexity": SampleComplexityDesign, "c1-net": C1NetDesign,
+          "iteration-complexity": IterationComplexityDesign}
 
 
 @dataclass(frozen=True)
 class SweepItem:
-    kind: str  # a key of _SPECS: 'bound' | 'scaling' | 'kernel-mc' | ... | 'c1-net'
+    kind: str  # a key of _SPECS: 'bound' | 'scaling' | 'kernel-mc' | ... | 'c1-net' | 'iteration-complexity'
     spec: object
 
     def __post_init__(self):
@@ -61,6 +63,9 @@ class SweepItem:
             return f"large-n G1 L={s.L} n<={max(s.ns)}"
         if self.kind == "sample-complexity":
             return f"sample-complexity {list(s.claims)} L={list(s.Ls)} n<={s.n_max}"
+        if self.kind == "iteration-complexity":
+            return (f"iteration-complexity {list(s.claims)} L={list(s.Ls)} n<={max(s.n_per_L)} "
+                    f"T<={s.T_max} nets={len(s.net_points)}")
         if self.kind == "power":
             return f"power {len(s.mutants)} mutants, random labels L={s.case.L} n={s.case.n}"
         return f"kernel-mc widths={list(s.widths)}"
@@ -87,6 +92,8 @@ def evaluate_item(item: SweepItem) -> list[dict]:
             recs = evaluate_sample_complexity(item.spec)
         elif item.kind == "c1-net":
             recs = c1_net_records(item.spec)
+        elif item.kind == "iteration-complexity":
+            recs = evaluate_iteration_complexity(item.spec)
         else:
             recs, _ = kernel_mc_records(item.spec)
     except Exception as e:  # recorded as an outcome; the sweep goes on
