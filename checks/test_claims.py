@@ -401,6 +401,35 @@ def test_sample_complexity_is_where_the_curve_stays_below_eps():
 
 
 @pytest.mark.fast
+def test_n_dependence_positions_and_fit():
+    """n_eps(N) at L_N: N evenly spread positions with the first and the last (l_0 = L_N - 1 for
+    every N), and the fit is the growth rule's on N (a synthetic 2^N curve is exponential in N,
+    a flat one is not)."""
+    from reports.cases._records import make_record
+    from reports.cases._sample_complexity import SampleComplexityDesign, fit_n_dependence
+
+    d = SampleComplexityDesign(Ls=(2, 4, 8), Ns=(2, 3, 4, 5, 6), L_N=8, seeds=(0, 1, 2))
+    assert [d.n_positions(N) for N in (2, 3, 6)] == [(1, 8), (1, 4, 8), (1, 2, 4, 5, 7, 8)]
+    assert d.n_target(4, 1).positions == (1, 3, 6, 8) and d.n_target(4, 1).spread == 7
+
+    def records(curve):
+        return [make_record("sample-complexity", "C4-N", {"role": "N-sweep", "N": N, "L": 8}, s,
+                            metrics={"n_eps": {"0.5": curve(N, s)}}, verdict="measured")
+                for N in d.Ns for s in d.seeds]
+
+    ns = d.ns(8)
+    on_grid = lambda v: next((n for n in ns if n >= v), None)  # noqa: E731
+    expo = fit_n_dependence(records(lambda N, s: on_grid(10 * 2.0 ** N * (1 + 0.1 * s))), d)
+    assert expo["model"] == "exponential" and expo["censored"] == 0
+    flat = fit_n_dependence(records(lambda N, s: on_grid(300 + s)), d)
+    assert flat["model"] != "exponential"
+    with pytest.raises(ValueError, match="L_N"):
+        SampleComplexityDesign(Ls=(2, 4, 6), Ns=(2, 3, 4), L_N=8)
+    with pytest.raises(ValueError, match="Ns"):
+        SampleComplexityDesign(Ls=(2, 4, 8), Ns=(2, 9, 10), L_N=8)
+
+
+@pytest.mark.fast
 def test_sample_complexity_design_validation():
     from reports.cases._sample_complexity import SampleComplexityDesign
 

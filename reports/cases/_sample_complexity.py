@@ -130,6 +130,11 @@ class SampleComplexityDesign:
     sized_to_decide: bool = True
     # the control's frequency ramp omega_L^2 = 1 + control_c (L - 2) (RampedSineControl)
     control_c: float = 0.2
+    # n_eps as a function of N at the fixed length L_N (C4's exponential side, reported): N-variable
+    # targets at N positions spread over the whole sequence (l_0 = L_N - 1 for every N >= 2), so
+    # that only N varies; computed from the L_N Gram the L sweep already factors (L_N in Ls)
+    Ns: tuple[int, ...] = ()
+    L_N: int = 8
 
     def __post_init__(self):
         for name in ("claims", "Ls", "eps", "seeds"):
@@ -160,6 +165,16 @@ class SampleComplexityDesign:
             M.check_float("eps", e, low=0.0, high=1.0, low_open=True, high_open=True)
         M.check_float("delta", self.delta, low=0.0, high=1.0, low_open=True, high_open=True)
         M.check_float("control_c", self.control_c, low=0.0, high=10.0, low_open=True)
+        object.__setattr__(self, "Ns", tuple(self.Ns))
+        if self.Ns:
+            if self.L_N not in self.Ls:
+                raise ValueError(f"L_N = {self.L_N!r}: must be one of Ls = {list(self.Ls)} "
+                                 "(its Gram is reused)")
+            if (len(self.Ns) < 3 or list(self.Ns) != sorted(set(self.Ns)) or any(
+                    isinstance(N, bool) or not isinstance(N, int) or not 2 <= N <= self.L_N
+                    for N in self.Ns)):
+                raise ValueError(f"Ns = {list(self.Ns)}: need >= 3 increasing integers in "
+                                 f"[2, L_N = {self.L_N}]")
         if len(set(self.seeds)) != len(self.seeds) or any(
                 isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in self.seeds):
             raise ValueError(f"seeds = {list(self.seeds)}: distinct integers >= 0")
@@ -190,6 +205,17 @@ class SampleComplexityDesign:
 
     def control(self, L: int, seed: int) -> RampedSineControl:
         return RampedSineControl.make(L, self.d, seed=seed, c=self.control_c)
+
+    def n_positions(self, N: int) -> tuple[int, ...]:
+        """N positions spread evenly over 1..L_N, first and last included (l_0 = L_N - 1)."""
+        pos = tuple(int(round(p)) for p in np.linspace(1, self.L_N, N))
+        if len(set(pos)) != N:
+            raise ValueError(f"N = {N}: no {N} distinct positions in 1..{self.L_N}")
+        return pos
+
+    def n_target(self, N: int, seed: int):
+        """C4's N-variable class target with N spread positions (``n_positions``) at L_N."""
+        return M.NVariableTarget.make(self.L_N, self.d, self.n_positions(N), self.f, seed=seed)
 
 
 def _first_reached(values: np.ndarray, ns, level: float):
@@ -222,6 +248,9 @@ def sample_complexity_records(design: SampleComplexityDesign) -> list[dict]:
         cols = [("control", None, s, design.control(L, s)) for s in design.seeds]
         cols += [("class", c, s, design.scaling(c).target(L, s)) for c in design.claims
                  for s in design.seeds]
+        if L == design.L_N:
+            cols += [("N-sweep", "C4-N", s, design.n_target(N, s)) for N in design.Ns
+                     for s in design.seeds]
         Y = np.stack([np.asarray(t(X), np.float64) for *_, t in cols], axis=1)
         Yte = np.stack([np.asarray(t(Xte), np.float64) for *_, t in cols], axis=1)
         H = T.ntk_gram(X)
@@ -242,6 +271,8 @@ def sample_complexity_records(design: SampleComplexityDesign) -> list[dict]:
             for cl in (design.claims if claim is None else (claim,)):
                 cfg = {**base, "claim": cl, "L": L, "role": role, "target": tgt.describe(),
                        "ns": list(ns), "n_cap": ns[-1]}
+                if role == "N-sweep":
+                    cfg["N"] = len(tgt.positions)
                 out.append(make_record(
                     "sample-complexity", cl, cfg, s, verdict="measured",
                     metrics={"n_eps": n_eps, "n_G1": n_g1, "zero_risk": float(zero[c]),
@@ -302,6 +333,33 @@ def fit_sample_complexity(records: list[dict], design: SampleComplexityDesign, c
             "sized_to_decide": design.sized_to_decide, "provenance": base_claim.provenance}
 
 
+def fit_n_dependence(records: list[dict], design: SampleComplexityDesign, *, eps: float | None = None,
+                     measure: str = "n_eps") -> dict:
+    """n_eps(N) at L = L_N (C4's exponential side): the growth rule's classification of the curve in
+    N (``theory.GrowthTest.fit`` with N in the place of L: polynomial log C = a + p log N against
+    exponential log C = a + b N, censored values as such). Reported, not a verdict on a claim: the
+    paper's statements allow growth exponential in N (docs/theory.md section 1, C4)."""
+    eps = design.eps[0] if eps is None else eps
+    vals = {(r["config"]["N"], r["seed"]): r["metrics"][measure][str(eps)] for r in records
+            if r["kind"] == "sample-complexity" and r["config"].get("role") == "N-sweep"}
+    Ns = sorted({N for N, _ in vals})
+    seeds = sorted({s for _, s in vals})
+    if len(Ns) < 3:
+        raise ValueError(f"need n_eps at >= 3 values of N, have N = {Ns}")
+    cap = design.cap(design.L_N)
+    v = [[vals[(N, s)] for N in Ns] for s in seeds]
+    cens = np.array([[x is None for x in row] for row in v])
+    C = np.array([[cap if x is None else x for x in row] for row in v], float)
+    claim, law_name = design.scaling("C4-N").law()
+    test = replace(claim.laws[law_name].growth, sigma_floor=design.sigma_floor)
+    g = test.fit(Ns, C, seeds, censored=cens).to_dict()
+    return {"claim": "C4-N", "measure": measure, "eps": eps, "L": design.L_N, "Ns": Ns,
+            "seeds": seeds, "n_cap": cap, "model": g["model"], "llr": g["llr"],
+            "slope": g["slope"], "rate": g["rate"], "censored": int(cens.sum()),
+            "positions": {str(N): list(design.n_positions(N)) for N in Ns},
+            "n": np.where(cens, np.nan, C).tolist(), "sigma_floor": test.sigma_floor}
+
+
 def sample_scaling_records(design: SampleComplexityDesign, records: list[dict]) -> list[dict]:
     """One "sample-scaling" record per (claim, measure, eps): the deciding fit (n_eps at eps[0])
     and the reported ones (n_eps at the other eps, n_G1 at every eps)."""
@@ -313,6 +371,11 @@ def sample_scaling_records(design: SampleComplexityDesign, records: list[dict]) 
                 fit = fit_sample_complexity(records, design, claim, measure=measure, eps=e)
                 out.append(make_record("sample-scaling", claim, {**cfg, "measure": measure, "eps": e},
                                        list(design.seeds), metrics=fit, verdict=fit["verdict"]))
+    if design.Ns:
+        for e in design.eps:
+            fit = fit_n_dependence(records, design, eps=e)
+            out.append(make_record("sample-N", "C4-N", {**cfg, "measure": "n_eps", "eps": e},
+                                   list(design.seeds), metrics=fit, verdict=f"{fit['model']} in N"))
     return out
 
 

@@ -43,6 +43,24 @@ def render_sample_complexity(records: list[dict]) -> list[str]:
         out += [f"- {f['claim']}: **{f['verdict']}** (n_eps at eps = {f['eps']:g}, L = {f['Ls']}): "
                 f"{f['reason']}" for f in sample if f["decides"]]
         out.append("")
+    by_n = [r["metrics"] for r in records if r.get("kind") == "sample-N"]
+    if by_n:
+        out += ["n_eps against N at a fixed length (C4's exponential side; reported, not a verdict: "
+                "the paper allows growth exponential in N). N-variable targets at N positions "
+                "spread over the whole sequence (l_0 = L - 1 for every N).", "",
+                "| L | eps | N | positions | n_eps per seed | model in N | 2 log LR | slope p | rate b "
+                "| censored |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for m in sorted(by_n, key=lambda m: -m["eps"]):
+            per_n = list(zip(*m["n"]))  # per N, the seeds' values
+            head = [str(m["L"]), f"{m['eps']:g}"]
+            tail = [m["model"], str(np.round(m["llr"], 1).tolist()), str(np.round(m["slope"], 2).tolist()),
+                    str(np.round(m["rate"], 3).tolist()), str(m["censored"])]
+            for i, N in enumerate(m["Ns"]):
+                vals = ", ".join(f">{m['n_cap']}" if np.isnan(x) else f"{x:g}" for x in per_n[i])
+                lead, rest = (head, tail) if i == 0 else ([""] * 2, [""] * 5)
+                out.append("| " + " | ".join([*lead, str(N), str(m["positions"][str(N)]), vals, *rest])
+                           + " |")
+        out.append("")
     if iters:
         out += ["## Iteration complexity in L (C2, C4): T_eps, kernel GD at eta = 1 / lambda_max(H)",
                 "", "GD steps to relative risk <= eps at a fixed n per L (reported; n_eps decides). "

@@ -106,19 +106,22 @@ POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 #: -0.8) and polynomial on L <= 16. Samples are nested across caps (the first n rows of a larger
 #: draw are the smaller draw), so lowering a cap above every observed value changes nothing.
 SC_DEFAULT = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6, 8, 10, 12, 16), n_max=8192,
-                                    n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048, 2048, 4096))
+                                    n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048, 2048, 4096),
+                                    Ns=(2, 3, 4, 5, 6), L_N=8)
 #: CI's reduced design (checks/test_claims.py under RNN_CHECKS_PROFILE=ci): L = 2..10, n up to
 #: 512-4,096 at L <= 5 (where the control reaches eps; censored from L = 6). It decides C2 and
 #: C4-N with power (control 2 log LR -5.7, -3.9, -4.7 against the threshold -2); C4-l0 is
 #: inconclusive here (measured 2026-11-27, 18 s at load ~3).
 SC_CI = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6, 8, 10), n_max=4096,
-                               n_max_per_L=(512, 1024, 1448, 4096, 1024, 1024, 1024))
+                               n_max_per_L=(512, 1024, 1448, 4096, 1024, 1024, 1024),
+                               Ns=(2, 3, 4, 5, 6), L_N=8)
 #: The GPU machine's design (its 16-core host does the float64 kernel work): the control measured
 #: where CPU designs censor it (L = 6, 7: n_eps ~ 10^4) and the classes to L = 24, five seeds
 #: (171 s on the H100 machine's 16 cores, 2026-11-27; benchmarks/gpu_session.sh step 'sc').
 SC_GPU = SampleComplexityDesign(
     Ls=(2, 3, 4, 5, 6, 7, 8, 10, 12, 16, 24), n_max=16384, seeds=(0, 1, 2, 3, 4),
-    n_max_per_L=(1024, 2048, 4096, 8192, 16384, 16384, 4096, 4096, 4096, 4096, 8192))
+    n_max_per_L=(1024, 2048, 4096, 8192, 16384, 16384, 4096, 4096, 4096, 4096, 8192),
+    Ns=(2, 3, 4, 5, 6, 7, 8), L_N=8)
 
 #: C1 on the trained network (reports/cases/_c1_net.py). The default design (``C1NetDesign()``:
 #: the default profile's bound sizes at L = 2, r = 0.01 .. 30) costs 8 bound cases, about 4.5 s
