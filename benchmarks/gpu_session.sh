@@ -102,13 +102,17 @@ from reports.cases._sample_complexity import sample_complexity_records, sample_s
 t = time.perf_counter()
 recs = sample_complexity_records(SC_GPU)
 fits = sample_scaling_records(SC_GPU, recs)
-out = {"seconds": time.perf_counter() - t, "fits": [f["metrics"] for f in fits],
+out = {"seconds": time.perf_counter() - t,
+       "fits": [f["metrics"] for f in fits if f["kind"] == "sample-scaling"],
+       "by_N": [f["metrics"] for f in fits if f["kind"] == "sample-N"],
        "kernel_s": {r["config"]["L"]: r["timings"]["kernel_s"] for r in recs}}
 json.dump(out, open(sys.argv[1], "w"), indent=1, default=str)
 for m in out["fits"]:
     print(m["claim"], m["measure"], m["eps"], m["verdict"], "| class", m["class_model"],
           np.round(m["class_llr"], 1).tolist(), "| control", m["control_model"],
           np.round(m["control_llr"], 1).tolist())
+for m in out["by_N"]:
+    print("n_eps against N at L =", m["L"], "eps", m["eps"], m["model"], np.round(m["llr"], 1).tolist())
 print(f"{out['seconds']:.0f} s")
 EOF
 step ci 300 env CI=true RNN_CHECKS_PROFILE=ci "$PY" -m pytest checks/ -q -p no:cacheprovider \

@@ -288,7 +288,8 @@ def sample_complexity(store):
     recs = sample_complexity_records(design)
     fits = sample_scaling_records(design, recs)
     store.append_many(recs + fits)
-    return design, recs, {f["claim"]: f["metrics"] for f in fits if f["metrics"]["decides"]}
+    return design, recs, {f["claim"]: f["metrics"] for f in fits
+                          if f["kind"] == "sample-scaling" and f["metrics"]["decides"]}
 
 
 #: The claims each design decides with power (measured 2026-11-27 with the ramped-sine control,

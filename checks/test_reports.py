@@ -240,6 +240,46 @@ def test_ci_compare_step_fails_on_an_edited_baseline(tmp_path):
     assert p.returncode != 0 and "REGRESSION" in p.stdout and "Traceback" not in p.stderr
 
 
+def test_compare_guards_the_paper_claims_decided_with_power():
+    """The deciding sample-scaling fits and the c1-net verdicts are baseline rows: a decision made
+    with power that loses it (no power / inconclusive) fails, even where the decision was 'not
+    supported'; C1's negative control must keep its 'not supported' (else the check lost its
+    power); a change between decisions is reported, not failed."""
+    from reports.cases._records import make_record
+    from reports.render._compare import compare, summarize_for_baseline
+
+    def scaling(verdict, control="exponential"):
+        return make_record("sample-scaling", "C2", {"measure": "n_eps", "eps": 0.5}, [0, 1, 2],
+                           verdict=verdict, metrics={"decides": True, "seeds": [0, 1, 2],
+                                                     "control_model": control, "provenance": "paper-claim",
+                                                     "class_slope": [1.6, 1.7, 1.5]})
+
+    def c1(role, verdict, expected):
+        return make_record("c1-net", "C1", {"role": role}, 0, verdict=verdict,
+                           metrics={"scales": [0.01, 1.0], "expected": expected})
+
+    base_recs = [scaling("not supported at these sizes"), c1("judged", "supported", "supported"),
+                 c1("beyond", "not supported at these sizes", "not supported at these sizes")]
+    base = {"claims": summarize_for_baseline(base_recs)}
+    key = "C2 n_eps (sample complexity)"
+    assert base["claims"][key]["decided"] and base["claims"][key]["fitted"] == 1.6
+    assert compare(summarize_for_baseline(base_recs), base).ok
+    lost = [scaling("no power at these sizes", "undecided")] + base_recs[1:]
+    fails = compare(summarize_for_baseline(lost), base).failures
+    assert any(key in f and "decided with power" in f for f in fails)
+    flipped = [scaling("supported")] + base_recs[1:]
+    assert compare(summarize_for_baseline(flipped), base).ok
+    blind = base_recs[:2] + [c1("beyond", "supported", "not supported at these sizes")]
+    fails = compare(summarize_for_baseline(blind), base).failures
+    assert any("C1 (trained network, beyond)" in f and "lost its power" in f for f in fails)
+    worse = [base_recs[0], c1("judged", "not supported at these sizes", "supported"), base_recs[2]]
+    fails = compare(summarize_for_baseline(worse), base).failures
+    assert any("C1 (trained network, judged)" in f for f in fails)
+    # without the power the baseline's own 'not supported' was no decision: no 'decided' guard
+    weak = {"claims": summarize_for_baseline([scaling("not supported at these sizes", "undecided")])}
+    assert not weak["claims"][key]["decided"]
+
+
 def test_committed_baseline_is_valid():
     from reports.render._compare import default_baseline_path, load_baseline
 

@@ -134,10 +134,11 @@ def c1_verdicts(design: C1NetDesign, rows: dict[float, list[dict]]) -> dict[str,
             "beyond": test.verdict([row for r in sorted(rows) for row in rows[r]])}
 
 
-def control_rejected(design: C1NetDesign, beyond: dict) -> bool:
-    """The negative control: the 'beyond' verdict fails, at every control scale."""
+def control_rejected(control, beyond: dict) -> bool:
+    """The negative control: the 'beyond' verdict (ScaleTest's output, or a c1-net record's
+    metrics with its verdict) fails, degrading at every control scale in ``control``."""
     return (beyond["verdict"] == "not supported at these sizes"
-            and all(r in beyond["degrades"] for r in design.control))
+            and all(r in beyond.get("degrades", []) for r in control))
 
 
 def verdict_records(design: C1NetDesign, rows: dict[float, list[dict]]) -> list[dict]:
@@ -155,7 +156,7 @@ def verdict_records(design: C1NetDesign, rows: dict[float, list[dict]]) -> list[
     out.append(power_record(
         "C1", f"trained network at r = {list(design.control)} (outside {design.judged[0]:g}.."
               f"{design.judged[1]:g}; lazy, L = {design.L}, m = {design.m}, n = {design.n})",
-        control_rejected(design, verdicts["beyond"]), detail=verdicts["beyond"]["reason"]))
+        control_rejected(design.control, verdicts["beyond"]), detail=verdicts["beyond"]["reason"]))
     return out
 
 

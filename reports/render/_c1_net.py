@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ..cases._c1_net import control_rejected
 from ._format import fmt
 
 
@@ -32,7 +33,7 @@ def c1_answer_line(records, title: str) -> str | None:
     if beyond is not None:
         b = beyond["metrics"]
         control = b.get("control_scales", [])
-        caught = all(r in b.get("degrades", []) for r in control) and beyond["verdict"] != "supported"
+        caught = control_rejected(control, {**b, "verdict": beyond["verdict"]})  # the one rule
         line += (f"; beyond the range (negative control r = {control}): {beyond['verdict']}, "
                  f"degrading at r = {b.get('degrades', [])}" if caught else
                  f"; the negative control at r = {control} was NOT caught ({beyond['verdict']}, "

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from ._render import derived_claim_rows, normalised
 from ._summary import claim_summaries
 
@@ -83,6 +85,36 @@ def summarize_for_baseline(records: list[dict]) -> dict[str, dict]:
             if v is not None:
                 entry[k] = round(v, 4)
         out[row.get("key", row["claim"])] = entry
+    out.update(_decision_rows(records))
+    return out
+
+
+#: verdicts of a scaling decision made with power (docs/theory.md section 5)
+DECIDED = ("supported", "not supported at these sizes")
+
+
+def _decision_rows(records: list[dict]) -> dict[str, dict]:
+    """Baseline rows for the paper's claims decided on records of their own: each deciding
+    sample-scaling fit (C2, C4-N, C4-l0 on n_eps; the verdict is ``theory.compare_growth``'s,
+    stored by the item) and each c1-net verdict (``theory.ScaleTest``'s). ``decided``: the
+    baseline's verdict was a decision with power, so that losing the power (a verdict of 'no
+    power' or 'inconclusive' later) fails the comparison even where the decision was 'not
+    supported'; ``expected`` (c1-net's negative control): the verdict the control must keep."""
+    out = {}
+    for r in records:
+        m = r.get("metrics", {})
+        if r.get("kind") == "sample-scaling" and m.get("decides"):
+            out[f"{r['claim']} n_eps (sample complexity)"] = {
+                "claim": r["claim"], "kind": "sample-scaling", "provenance": m.get("provenance"),
+                "verdict": r["verdict"], "cases": len(m.get("seeds", [])), "violations": None,
+                "decided": r["verdict"] in DECIDED and m.get("control_model") == "exponential",
+                "fitted": round(float(np.median(m["class_slope"])), 4)}
+        elif r.get("kind") == "c1-net":
+            entry = {"claim": "C1", "kind": "c1-net", "provenance": "paper-claim",
+                     "verdict": r["verdict"], "cases": len(m.get("scales", [])), "violations": None}
+            if r["config"].get("role") != "judged" and m.get("expected"):
+                entry["expected"] = m["expected"]  # the negative control's outcome
+            out[f"C1 (trained network, {r['config']['role']})"] = entry
     return out
 
 
@@ -171,7 +203,14 @@ def compare(current: dict[str, dict], baseline: dict, *, slack_rel: float | None
             continue
         cv = c.get("verdict")
         before = len(res.failures)
-        if _rank(cv) < _rank(bv):
+        if b.get("expected") and cv != b["expected"]:
+            res.failures.append(f"{key}: the negative control's verdict {bv!r} -> {cv!r} "
+                                f"(it must stay {b['expected']!r}: the check lost its power)")
+        elif b.get("decided") and cv not in DECIDED:
+            res.failures.append(f"{key}: decided with power in the baseline ({bv!r}), now {cv!r}")
+        elif b.get("expected"):
+            pass
+        elif _rank(cv) < _rank(bv):
             res.failures.append(f"{key}: verdict {bv!r} -> {cv!r}")
         elif _rank(cv) > _rank(bv):
             res.improvements.append(f"{key}: verdict {bv!r} -> {cv!r}")

@@ -101,10 +101,12 @@ POWER_CASE = dict(L=3, d=3, m=64, n=1000, n_test=300, steps=40, seeds=1)
 #: The sample-complexity design of the default profile (docs/theory.md sections 5-6): the cap
 #: (largest n) at each L is where the ramped-sine control still reaches eps (its n_eps ~ 80-95,
 #: 190, 450-640, 1,800-3,000 at L = 2..5; ~ 8,600-10,200 at L = 6, measured on the GPU machine's
-#: host), and 2,048-4,096 at L >= 6, where the class needs at most ~1,300 and the control is
-#: censored anyway. L reaches 16 because C4-l0's class is undecided on L <= 10 (one seed's 2 log LR
-#: -0.8) and polynomial on L <= 16. Samples are nested across caps (the first n rows of a larger
-#: draw are the smaller draw), so lowering a cap above every observed value changes nothing.
+#: host), and 2,048-4,096 at L >= 6, where C2's and C4-l0's classes need at most ~1,300 (C4-N's is
+#: censored at L = 16: > 4,096) and the control is censored anyway. L reaches 16 because C4-l0's
+#: class is undecided on L <= 10 (one seed's 2 log LR -0.8) and polynomial on L <= 16 (added after
+#: that was seen: an in-sample design choice, docs/theory.md section 6). Samples are nested across
+#: caps (the first n rows of a larger draw are the smaller draw), so lowering a cap above every
+#: observed value changes nothing.
 SC_DEFAULT = SampleComplexityDesign(Ls=(2, 3, 4, 5, 6, 8, 10, 12, 16), n_max=8192,
                                     n_max_per_L=(1024, 2048, 4096, 8192, 2048, 2048, 2048, 2048, 4096),
                                     Ns=(2, 3, 4, 5, 6), L_N=8)
@@ -135,7 +137,8 @@ SC_TINY = SampleComplexityDesign(claims=("C2",), Ls=(2, 3, 4), n_max=256, seeds=
                                  sized_to_decide=False)
 #: The iteration-complexity design of the default profile (docs/theory.md section 6): kernel-GD
 #: T_eps on SC_DEFAULT's targets at a fixed n per L: 1,024 at L = 2..4 and 2,048 at L = 5, where the
-#: ramped-sine control still reaches eps (n_eps ~ 80-95, 190, 450-640, 1,800-3,000), 512 at L = 6, 8
+#: ramped-sine control still reaches eps for some seeds (n_eps ~ 80-95, 190, 450-640, 1,800-3,044:
+#: at L = 5, n = 2,048, seed 1 does not), 512 at L = 6, 8
 #: (the class's T_eps did not move between n = 512 and 1,024 on the sqrt(2) grid) and 1,024-2,048
 #: at L = 10..16 (C4-N's class needs 761-1,522 there); one trained network (C2, L = 2, m = 256: GD
 #: and online SGD). Its time on the 2-core machine is in docs/theory.md section 6.
