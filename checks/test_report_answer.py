@@ -547,3 +547,18 @@ def test_paper_claim_c1_comes_from_the_c1_net_record(tmp_path):
     section = md[md.index("## C1 on the trained network"):]
     assert "| 0.01 | control | 2 | 1 | 1 | 0.85 | 0.3 | 0.1 | 0 | 0 | yes |" in section
     assert "| 10 | judged | 2 | 1 | 1 | 0.75 | 0.076 | 0.1 | 0 | 0 | no |" in section
+
+
+def test_sample_complexity_table_shows_no_slope_for_a_seed_without_shape():
+    """A seed with < 2 observed points has no shape (the rule gives it 2 log LR = 0): its fitted
+    slope and rate would be fitted to the caps, so the table prints '-' instead of a number."""
+    from reports.render._sample_complexity import _row
+
+    nan = float("nan")
+    f = {"claim": "C2", "measure": "n_G1", "eps": 0.5, "class_model": "undecided",
+         "control_model": "exponential", "verdict": "no power at these sizes", "decides": False,
+         "class_slope": [0.91, 1.5], "class_rate": [1.002, 0.3], "control_rate": [1.1, 1.2],
+         "class_censored": 3, "control_censored": 0,
+         "n_class": [[nan, nan, 800.0], [40.0, 60.0, 90.0]], "n_control": [[1, 2, 3], [1, 2, 3]]}
+    row = _row(f)
+    assert "| [-, 1.5] | [-, 0.3] | [1.1, 1.2] |" in row, row

@@ -12,11 +12,22 @@ _HEAD = ["| claim | measure | eps | class model | control model | verdict | clas
          "|---|---|---|---|---|---|---|---|---|---|"]
 
 
+def _shaped(values, fitted, digits: int) -> str:
+    """Per-seed fitted values, '-' for a seed with < 2 observed points (the rule gives it no shape:
+    theory/_growth.py; its slope would be fitted to censoring caps, not data)."""
+    if values is None:
+        return str(np.round(fitted, digits).tolist())
+    obs = [int(np.sum(~np.isnan(np.asarray(row, float)))) for row in values]
+    return "[" + ", ".join(f"{round(float(v), digits)}" if k >= 2 else "-"
+                           for v, k in zip(fitted, obs)) + "]"
+
+
 def _row(f: dict) -> str:
     verdict = "**" + f["verdict"] + "**" if f["decides"] else f["verdict"]
+    cls, ctl = f.get("n_class"), f.get("n_control")
     return (f"| {f['claim']} | {f['measure']} | {f['eps']:g} | {f['class_model']} | "
-            f"{f['control_model']} | {verdict} | {np.round(f['class_slope'], 2).tolist()} | "
-            f"{np.round(f['class_rate'], 3).tolist()} | {np.round(f['control_rate'], 3).tolist()} | "
+            f"{f['control_model']} | {verdict} | {_shaped(cls, f['class_slope'], 2)} | "
+            f"{_shaped(cls, f['class_rate'], 3)} | {_shaped(ctl, f['control_rate'], 3)} | "
             f"{f['class_censored']}/{f['control_censored']} |")
 
 
