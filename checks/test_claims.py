@@ -387,6 +387,27 @@ def test_ramped_sine_control_is_its_formula():
 
 
 @pytest.mark.fast
+def test_target_values_are_the_float32_targets_without_a_warning():
+    """The class targets (JAX, float32 unless x64) get X rounded to float32, which JAX did with a
+    float64 array anyway: the same program on the same float32 input, so equal bit for bit (one
+    process, one backend); the NumPy control keeps float64. No UserWarning is raised."""
+    import warnings
+
+    from reports.cases._sample_complexity import SampleComplexityDesign, target_values
+
+    d = SampleComplexityDesign()
+    X = np.random.default_rng(1).standard_normal((64, 4, 5)) / math.sqrt(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for c in ("C2", "C4-N", "C4-l0"):
+            t = d.scaling(c).target(4, 0)
+            np.testing.assert_array_equal(target_values(t, X),
+                                          np.asarray(t(X.astype(np.float32)), np.float64))
+        ctl = d.control(4, 0)
+        np.testing.assert_array_equal(target_values(ctl, X), ctl(X))
+
+
+@pytest.mark.fast
 def test_sample_complexity_is_where_the_curve_stays_below_eps():
     """n_eps is the smallest grid n from which the relative risk stays <= eps up to the cap (a
     crossing that comes back above does not count); never reached: None (censored); NaN is not

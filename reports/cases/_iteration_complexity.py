@@ -54,7 +54,7 @@ import models as M
 import theory as T
 
 from ._records import make_record
-from ._sample_complexity import SampleComplexityDesign, fit_sample_complexity
+from ._sample_complexity import SampleComplexityDesign, fit_sample_complexity, target_values
 
 #: the fold_in constant of this item's random streams (independent of every other item's keys;
 #: the sample-complexity item uses 22_000 + L)
@@ -302,7 +302,7 @@ def network_records(design: IterationComplexityDesign) -> list[dict]:
         # the first net_n rows of the kernel's sample at this L (draws are nested in n)
         X, Xte = _data(design, L, design.net_n)
         tgt = design.target(L, who, s)
-        y, yte = np.asarray(tgt(X), np.float64), np.asarray(tgt(Xte), np.float64)
+        y, yte = target_values(tgt, X), target_values(tgt, Xte)
         zero = float(_zero_risk(yte))
         k_init = jax.random.fold_in(M.stream_key(design.init_seed, "init"), _STREAM + L)
         params = M.init_seeds(jax.random.split(k_init, 1), M.RNNConfig(design.sample.d, design.m))

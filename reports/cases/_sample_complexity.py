@@ -219,6 +219,16 @@ class SampleComplexityDesign:
         return M.NVariableTarget.make(self.L_N, self.d, self.n_positions(N), self.f, seed=seed)
 
 
+def target_values(target, X: np.ndarray) -> np.ndarray:
+    """target(X) as float64. The class targets are models' JAX functions, which compute in float32
+    (the network's precision) unless x64 is on: they get X rounded to float32 here, which is what
+    JAX did with the float64 array anyway (same numbers, without one UserWarning per call); the
+    control is NumPy and gets X as it is."""
+    if isinstance(target, RampedSineControl):
+        return np.asarray(target(X), np.float64)
+    return np.asarray(target(np.asarray(X, np.float32)), np.float64)
+
+
 def _first_reached(values: np.ndarray, ns, level: float):
     """The smallest grid n from which the value stays <= level at every larger grid n up to the
     cap (None: right-censored at the cap). Why not the first crossing: the minimum-norm
@@ -252,8 +262,8 @@ def sample_complexity_records(design: SampleComplexityDesign) -> list[dict]:
         if L == design.L_N:
             cols += [("N-sweep", "C4-N", s, design.n_target(N, s)) for N in design.Ns
                      for s in design.seeds]
-        Y = np.stack([np.asarray(t(X), np.float64) for *_, t in cols], axis=1)
-        Yte = np.stack([np.asarray(t(Xte), np.float64) for *_, t in cols], axis=1)
+        Y = np.stack([target_values(t, X) for *_, t in cols], axis=1)
+        Yte = np.stack([target_values(t, Xte) for *_, t in cols], axis=1)
         H = T.ntk_gram(X)
         factor = T.nested_cholesky(H, overwrite=True)
         del H
