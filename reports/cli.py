@@ -572,10 +572,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="evaluate the embedded grid, then render the report",
                        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--profile", choices=RUN_PROFILES, default="default",
-                   help=("grid size: tiny (11 items; sweep measured at 24 s at load 1-2 and "
-                         "56 s at load 12, plus JAX start-up and the report); default (measured "
-                         "on 2 CPU cores: 13 min 33 s with the install at load 3-4, 52 min at "
-                         "load 4-8, 65 min at load 12-17; the time scales with the load, and so "
+                   help=("grid size: tiny (14 items; about 50 s of item time at load 5, plus JAX "
+                         "start-up and the report); default (142 items, measured on 2 CPU cores: "
+                         "27 min 52 s with the install at load 3-5, 65 min at load 12-17 for "
+                         "the earlier 140-item grid; the time scales with the load, and so "
                          "does the progress bar's ETA); thorough; quality: default plus n and m "
                          "sweeps; large: G1 for n up to 20,000 at L = 16 (tens of minutes, "
                          "~4 GiB); real: UCR/UEA datasets (needs the 'data' extra); gpu: sized "

@@ -19,7 +19,7 @@ Each profile is a list of ``SweepItem``s covering every claim the report speaks 
 
 JAX compiles once per array shape, so every profile keeps the set of shapes small: one n, one
 width m and a few lengths L; everything else (scale, family, positions, seeds) is data.
-The 'default' profile is budgeted to about ten minutes on a 2-core CPU.
+The 'default' profile takes about half an hour on a 2-core CPU at load 3-5 (README).
 """
 
 from __future__ import annotations
@@ -163,9 +163,9 @@ PROFILES: dict[str, GridProfile] = {
                                                        net_points=((2, "C2", 0),), net_T_max=64),
         c1_net=C1_TINY,
         note="smoke test (about a minute); too small for conclusions"),
-    # The README's main job: about ten minutes on a 2-core CPU. n = 400 at d = 5 is where G1 is
-    # non-vacuous for smooth targets (docs/theory.md section 4's measurement), so the bound checks
-    # test something.
+    # The README's main job: about half an hour on a 2-core CPU at load 3-5 (README). n = 400 at
+    # d = 5 is where G1 is non-vacuous for smooth targets (docs/theory.md section 4's measurement),
+    # so the bound checks test something.
     "default": GridProfile(
         bound=dict(d=5, m=256, n=400, n_test=1000, steps=150, seeds=2),
         Ls=(2, 4, 8), scales=(0.1, 1.0, 10.0), data_seeds=(0, 1, 2),
@@ -181,7 +181,7 @@ PROFILES: dict[str, GridProfile] = {
         sample_complexity=SC_DEFAULT,
         c1_net=C1NetDesign(),
         iteration_complexity=IC_DEFAULT,
-        note="about fifteen minutes on a 2-core CPU"),
+        note="about half an hour on a 2-core CPU at load 3-5"),
     # Bigger and slower (an hour or more on a CPU): more lengths, samples, seeds and wider kernels.
     "thorough": GridProfile(
         bound=dict(d=5, m=512, n=800, n_test=2000, steps=300, seeds=3),
