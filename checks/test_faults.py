@@ -658,4 +658,4 @@ def test_case_help_lists_every_field_with_its_default():
         assert "exit codes:" in sub[cmd].format_help() and "  3    the output could not be written" in \
             sub[cmd].format_help()
     run = " ".join(sub["run"].format_help().split())  # argparse wraps at the terminal's width
-    assert "13 min 33 s with the install at load 3-4" in run and "65 min at load 12-17" in run
+    assert "27 min 52 s with the install at load 3-5" in run and "65 min at load 12-17" in run
