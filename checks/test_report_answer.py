@@ -457,10 +457,11 @@ def test_sample_complexity_plot_draws_censored_points_at_the_cap():
 
 
 def test_sample_complexity_plot_refits_with_the_one_rule():
-    """The drawn lines come from theory.GrowthTest on the record's own values: the refit gives the
-    stored slopes and rates (same inputs through JSON's exact float round trip and the same
-    deterministic BFGS: equal to the optimizer's rounding, 1e-9 relative); stored intercepts, where
-    a record has them, are used as they are; a seed with < 2 observed points gets no lines."""
+    """The drawn lines are the record's own fit (its stored intercepts, slopes and rates); for a
+    store written before intercepts were stored, the refit by theory.GrowthTest on the record's
+    values gives the same fit (same inputs through JSON's exact float round trip and the same
+    deterministic BFGS: equal to the optimizer's rounding, 1e-9 relative); a seed with < 2
+    observed points gets no lines."""
     from reports.render._plots import growth_lines
 
     recs = sample_scaling_synthetic()
@@ -468,10 +469,14 @@ def test_sample_complexity_plot_refits_with_the_one_rule():
     for f in fits:
         for role in ("class", "control"):
             lines = growth_lines(f, role)
-            for ln in lines:
+            old = {k: v for k, v in f.items() if k not in (f"{role}_a_poly", f"{role}_a_exp")}
+            refit = growth_lines(old, role)  # the fallback for old stores
+            assert len(refit) == len(lines)
+            for ln, re_ in zip(lines, refit):
                 k = f["seeds"].index(ln["seed"])
-                assert ln["slope"] == pytest.approx(f[f"{role}_slope"][k], rel=1e-9, abs=1e-12)
-                assert ln["rate"] == pytest.approx(f[f"{role}_rate"][k], rel=1e-9, abs=1e-12)
+                assert ln["a_poly"] == f[f"{role}_a_poly"][k] and ln["a_exp"] == f[f"{role}_a_exp"][k]
+                for key in ("a_poly", "slope", "a_exp", "rate"):
+                    assert re_[key] == pytest.approx(ln[key], rel=1e-9, abs=1e-12), (role, key)
             observed = [sum(np.isfinite(float(v)) for v in row) for row in f[f"n_{role}"]]
             assert len(lines) == sum(o >= 2 for o in observed)
     f = dict(fits[0], class_a_poly=[1.0, 2.0], class_a_exp=[3.0, 4.0])

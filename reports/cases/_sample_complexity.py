@@ -335,6 +335,9 @@ def fit_sample_complexity(records: list[dict], design: SampleComplexityDesign, c
             "class_llr": gc["llr"], "control_llr": gk["llr"],
             "class_slope": gc["slope"], "class_rate": gc["rate"],
             "control_slope": gk["slope"], "control_rate": gk["rate"],
+            # the intercepts, so that a plot draws the fitted models without refitting
+            "class_a_poly": gc["a_poly"], "class_a_exp": gc["a_exp"],
+            "control_a_poly": gk["a_poly"], "control_a_exp": gk["a_exp"],
             "class_censored": int(cens_cls.sum()), "control_censored": int(cens_ctl.sum()),
             "left_censored": left, "sigma_floor": test.sigma_floor,
             "declared_exponent": design.scaling(claim).declared_exponent(claim_obj),
@@ -368,7 +371,8 @@ def fit_n_dependence(records: list[dict], design: SampleComplexityDesign, *, eps
             "seeds": seeds, "n_cap": cap, "model": g["model"], "llr": g["llr"],
             "slope": g["slope"], "rate": g["rate"], "censored": int(cens.sum()),
             "positions": {str(N): list(design.n_positions(N)) for N in Ns},
-            "n": np.where(cens, np.nan, C).tolist(), "sigma_floor": test.sigma_floor}
+            "n": np.where(cens, np.nan, C).tolist(), "sigma_floor": test.sigma_floor,
+            "provenance": claim.provenance}
 
 
 def sample_scaling_records(design: SampleComplexityDesign, records: list[dict]) -> list[dict]:

@@ -399,10 +399,10 @@ def sample_scaling_panels(records: list[dict]) -> dict[tuple[str, str], dict]:
 def growth_lines(fit: dict, role: str) -> list[dict]:
     """Per seed, both fitted models of ``role``'s curve (class or control) as drawn:
     ``{"seed", "a_poly", "slope", "a_exp", "rate"}`` (log C = a_poly + slope log L, resp.
-    a_exp + rate L). The record stores slopes and rates but not intercepts (fit_sample_complexity
-    keeps the verdict's fields), so the fit is redone here by the one rule, ``theory.GrowthTest``
-    with the record's sigma_floor, on the record's values (censored = NaN, at the cap); a stored
-    ``{role}_a_poly`` / ``{role}_a_exp`` is used instead where present. A seed with fewer than two
+    a_exp + rate L): the record's own fit (``{role}_a_poly`` / ``{role}_a_exp``, stored by
+    fit_sample_complexity since 2026-11-27, late); a store written before that has slopes and
+    rates only, and its fit is redone here by the one rule, ``theory.GrowthTest`` with the
+    record's sigma_floor, on the record's values (censored = NaN, at the cap). A seed with fewer than two
     observed points has no fitted shape (its 2 log LR is 0 by the rule) and gets no lines."""
     import theory as T
 
